@@ -1,0 +1,59 @@
+"""Neural Playground: see how neural networks and language models work, by touching them.
+
+    python app.py
+
+Each tab is one module in demos/, listed in DEMOS; a demo joins the app by being in that list.
+The app runs offline: its models ship in models/weights/.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before gradio is imported: no usage statistics and no version check over the network.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+
+from demos import activations, digits  # noqa: E402
+
+DEMOS = [digits, activations]
+
+HEADER = """
+# 🧠 Neural Playground
+See how neural networks and language models work, by touching them. Every model here is small,
+was trained on real data, and runs on this server's CPU.
+"""
+
+# System fonts only: the default theme would fetch Google Fonts, and the app must work offline.
+THEME = gr.themes.Soft(
+    primary_hue="orange",
+    font=[gr.themes.Font("system-ui"), gr.themes.Font("sans-serif")],
+    font_mono=[gr.themes.Font("ui-monospace"), gr.themes.Font("monospace")],
+)
+
+
+def build_app() -> gr.Blocks:
+    with gr.Blocks(title="Neural Playground") as demo:
+        gr.Markdown(HEADER)
+        with gr.Tabs():
+            for module in DEMOS:
+                with gr.Tab(module.TITLE, id=module.SLUG):
+                    module.build()
+    demo.queue(default_concurrency_limit=2, max_size=64)
+    return demo
+
+
+def page_js() -> str:
+    """One function, run when the page loads, calling each demo's PAGE_JS (if it has one)."""
+    calls = "".join(f"({m.PAGE_JS})();" for m in DEMOS if getattr(m, "PAGE_JS", None))
+    return f"() => {{ {calls} }}"
+
+
+def launch(demo: gr.Blocks, **kwargs):
+    """Launch with the app's look; server name and port come from GRADIO_SERVER_NAME/PORT."""
+    return demo.launch(theme=THEME, js=page_js(), ssr_mode=False, **kwargs)
+
+
+if __name__ == "__main__":
+    launch(build_app())

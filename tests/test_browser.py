@@ -1,0 +1,115 @@
+"""The app in a real browser: Playwright drives Debian's Chromium, headless, as a visitor would.
+
+CI installs Chromium (.ci/run); these tests fail, not skip, when it is missing.
+"""
+
+import math
+import os
+import shutil
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = os.environ.get("SCREENSHOT_DIR")  # set it to keep screenshots of each step
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url)
+    page.wait_for_selector("#digit-sketchpad canvas", timeout=30_000)
+    yield page
+    page.close()
+
+
+def shot(page, name):
+    if SHOTS:
+        os.makedirs(SHOTS, exist_ok=True)
+        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+
+
+def stroke(page, points):
+    """Press, move through the points (fractions of the canvas), release."""
+    box = page.locator("#digit-sketchpad canvas").first.bounding_box()
+
+    def at(fx, fy):
+        return box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+
+    page.mouse.move(*at(*points[0]))
+    page.mouse.down()
+    for point in points[1:]:
+        page.mouse.move(*at(*point), steps=8)
+    page.mouse.up()
+
+
+def predicted(page):
+    return page.locator("#digit-label h2").inner_text(timeout=5_000).strip()
+
+
+def wait_for_prediction(page, digit):
+    page.wait_for_function(
+        "d => { const h = document.querySelector('#digit-label h2');"
+        " return h && h.innerText.trim() === d; }", arg=digit, timeout=20_000)
+
+
+def test_draw_a_one_right_after_page_load(page):
+    # No click on the Brush button: the page must have selected it.
+    stroke(page, [(0.5, 0.15), (0.5, 0.85)])
+    wait_for_prediction(page, "1")
+    shot(page, "draw-1")
+    assert predicted(page) == "1"
+
+
+def test_draw_a_zero(page):
+    circle = [(0.5 + 0.22 * math.sin(t / 20 * 2 * math.pi), 0.5 - 0.33 * math.cos(t / 20 * 2 *
+              math.pi)) for t in range(21)]
+    stroke(page, circle)
+    wait_for_prediction(page, "0")
+    # The probabilities, the 28x28 view and the network diagram are drawn too.
+    for plot in ("#digit-bars", "#digit-seen", "#digit-network"):
+        page.wait_for_selector(f"{plot} .js-plotly-plot", timeout=20_000)
+    shot(page, "draw-0")
+
+
+def test_draw_a_seven_in_two_strokes(page):
+    stroke(page, [(0.25, 0.2), (0.75, 0.2)])
+    stroke(page, [(0.75, 0.2), (0.45, 0.85)])
+    wait_for_prediction(page, "7")
+    assert predicted(page) == "7"
+
+
+def test_clear_button_empties_the_canvas_and_the_prediction(page):
+    stroke(page, [(0.5, 0.15), (0.5, 0.85)])
+    wait_for_prediction(page, "1")
+    page.click("#digit-clear")
+    page.wait_for_function(
+        "() => document.querySelector('#digit-message').innerText.includes('Draw a digit')",
+        timeout=20_000)
+    assert page.locator("#digit-label h2").count() == 0
+    shot(page, "cleared")
+    # And one can draw again straight away.
+    stroke(page, [(0.5, 0.15), (0.5, 0.85)])
+    wait_for_prediction(page, "1")
+
+
+def test_clicking_an_example_classifies_it(page):
+    # By its accessible name, as a screen reader or keyboard user would find it.
+    page.get_by_role("button", name="Held-out MNIST digit 3").click()
+    wait_for_prediction(page, "3")
+    shot(page, "example-3")
+    assert predicted(page) == "3"

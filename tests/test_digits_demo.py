@@ -1,0 +1,52 @@
+"""demos/digits.py: the tab's handler turns Sketchpad values into components."""
+
+import gradio as gr
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+from conftest import DATA
+from PIL import Image
+
+from demos import digits as demo
+
+
+def heldout_canvas(index=0):
+    data = np.load(DATA / "mnist_heldout.npz")
+    picture = np.array(Image.fromarray(data["images"][index]).resize((280, 280)))
+    # As drawn on a Sketchpad: black ink in the alpha channel of a transparent layer.
+    layer = np.zeros((280, 280, 4), np.uint8)
+    layer[..., 3] = picture
+    white = np.full((280, 280, 4), 255, np.uint8)
+    return {"background": white, "layers": [layer], "composite": None}, str(data["labels"][index])
+
+
+def test_classify_returns_label_message_and_figures():
+    sketch, label = heldout_canvas(0)
+    confidences, message, bars, seen, network = demo.classify(sketch)
+    assert max(confidences, key=confidences.get) == label
+    assert label in message
+    assert all(isinstance(f, go.Figure) for f in (bars, seen, network))
+    assert list(bars.data[0].x) == [str(d) for d in range(10)]
+    assert np.array(seen.data[0].z).shape == (28, 28)
+
+
+@pytest.mark.parametrize("value", [None, {}, {"background": None, "layers": [], "composite": None},
+                                   "not a dict"])
+def test_nothing_to_classify_is_a_message_not_an_error(value):
+    confidences, message, *_ = demo.classify(value)
+    assert confidences is None and "Draw a digit" in message
+
+
+def test_mismatched_layers_become_a_gradio_error():
+    sketch = {"background": None, "layers": [np.full((10, 10, 4), 255, np.uint8),
+                                              np.full((20, 20, 4), 255, np.uint8)]}
+    with pytest.raises(gr.Error):
+        demo.classify(sketch)
+
+
+def test_examples_exist_and_are_classified_correctly():
+    assert len(demo.EXAMPLES) == 10
+    for digit, path in enumerate(demo.EXAMPLES):
+        picture = np.array(Image.open(path).convert("RGB"))
+        confidences, *_ = demo.classify({"background": picture, "layers": [], "composite": None})
+        assert max(confidences, key=confidences.get) == str(digit)
