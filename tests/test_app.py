@@ -66,3 +66,48 @@ def test_softmax_by_keyword(client):
     probs, _ = client.predict(logits="2, 1, 0.1", temperature=0, api_name="/softmax")
     scores = {c["label"]: c["confidence"] for c in probs["confidences"]}
     assert probs["label"].startswith("#1") and scores[probs["label"]] == 1.0
+
+
+def test_bad_activation_requests_get_messages_not_traces(client):
+    import pytest
+    from gradio_client.exceptions import AppError
+
+    bad = [dict(functions=[], x_min=-5, x_max=5, show_derivatives=True, alpha=0.1),
+           dict(functions=["relu"], x_min=-1e9, x_max=1e9, show_derivatives=True, alpha=0.1),
+           dict(functions=["leaky_relu"], x_min=-5, x_max=5, show_derivatives=True, alpha=7)]
+    for kwargs in bad:
+        with pytest.raises(AppError) as e:
+            client.predict(**kwargs, api_name="/plot_activations")
+        assert "Traceback" not in str(e.value) and len(str(e.value)) > 10, kwargs
+    for logits, t in [("1, nan", 1), ("", 1), ("1, inf", 1), ("1, 2", -1)]:
+        with pytest.raises(AppError):
+            client.predict(logits=logits, temperature=t, api_name="/softmax")
+    # The server is still alive and answering after all that.
+    probs, _ = client.predict(logits="1, 2", temperature=1, api_name="/softmax")
+    assert probs["label"].startswith("#2")
+
+
+def raw_call(app_url, api_name, body: str) -> str:
+    """Call an endpoint over plain HTTP with a hand-written JSON body; return the event stream."""
+    import httpx
+
+    r = httpx.post(f"{app_url}/gradio_api/call/{api_name}", content=body,
+                   headers={"Content-Type": "application/json"}, timeout=30)
+    if r.status_code != 200:
+        return f"HTTP {r.status_code}: {r.text}"
+    event_id = r.json()["event_id"]
+    return httpx.get(f"{app_url}/gradio_api/call/{api_name}/{event_id}", timeout=30).text
+
+
+def test_nan_and_infinity_over_raw_http_are_refused_cleanly(app_url, client):
+    # gradio_client cannot even send NaN (it is not JSON); a hand-written request can.
+    for body, message in [('[["relu"], NaN, 5, true, 0.1, 1, true]', "x min must be a finite"),
+                          ('[["relu"], -5, Infinity, true, 0.1, 1, true]', "greater than maximum"),
+                          ('[["relu"], -5, 5, true, NaN, 1, true]', "must be a finite number"),
+                          ('[["relu"], -5, 5, true, 0.1, NaN, true]', "x must be a finite")]:
+        answer = raw_call(app_url, "plot_activations", f'{{"data": {body}}}')
+        assert "event: error" in answer and message in answer, answer
+    answer = raw_call(app_url, "softmax", '{"data": ["1, 2", NaN]}')
+    assert "event: error" in answer and "Temperature must be a finite" in answer, answer
+    probs, _ = client.predict(logits="1, 2", temperature=1, api_name="/softmax")
+    assert probs["label"].startswith("#2")
