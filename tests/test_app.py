@@ -111,3 +111,17 @@ def test_nan_and_infinity_over_raw_http_are_refused_cleanly(app_url, client):
     assert "event: error" in answer and "Temperature must be a finite" in answer, answer
     probs, _ = client.predict(logits="1, 2", temperature=1, api_name="/softmax")
     assert probs["label"].startswith("#2")
+
+
+def test_building_the_app_loads_no_language_model():
+    """Start-up stays fast: transformers is imported on first use of a language model only."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = "import sys, app; app.build_app(); print('transformers' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         check=True, env={**__import__("os").environ,
+                                          "GRADIO_ANALYTICS_ENABLED": "False"})
+    assert out.stdout.strip().splitlines()[-1] == "False"

@@ -113,3 +113,18 @@ def test_clicking_an_example_classifies_it(page):
     wait_for_prediction(page, "3")
     shot(page, "example-3")
     assert predicted(page) == "3"
+
+
+def test_activations_tab_redraws_when_a_function_is_added(page):
+    page.get_by_role("tab", name="Activation functions").click()
+    page.wait_for_selector("#act-plot .js-plotly-plot", timeout=20_000)
+    page.locator("#act-functions label", has_text="GELU").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#act-plot .legendtext')]"
+        ".some(e => e.textContent === 'GELU derivative')", timeout=20_000)
+    assert "GELU" in page.locator("#act-formulas").inner_text()
+    page.fill("#softmax-logits textarea, #softmax-logits input", "1, 5, 2")
+    page.wait_for_function(
+        "() => document.querySelector('#softmax-plot').textContent.includes('#2 (5)')",
+        timeout=20_000)
+    shot(page, "activations")

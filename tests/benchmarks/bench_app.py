@@ -1,6 +1,6 @@
 """Benchmark: app start-up and /classify_digit latency through the public API.
 
-    python benchmarks/bench_app.py [--calls 30]
+    python tests/benchmarks/bench_app.py [--calls 30]
 
 Prints, for this machine:
 - the bare `import gradio, torch, transformers` time (median of 3 fresh interpreters);
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
 
 
