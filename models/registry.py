@@ -1,0 +1,152 @@
+"""Which language models exist, for each task, and loading them. The one place that decides.
+
+The bundled models (trained here, shipped in models/weights/) always exist. Hub checkpoints are
+an option the *server* enables, never the user:
+
+    NP_HUB_MODELS=1   allow the Hub checkpoints below (default: on when SPACE_ID is set, as on a
+                      Hugging Face Space; off everywhere else)
+    NP_HUB_MODELS=0   never, even on a Space
+
+Users pick a key from `available(task)`; anything else is refused. Models load lazily on first
+use and stay cached. If a Hub checkpoint cannot be loaded (no network, a failed download), the
+bundled model of the same task is used instead and the result carries a notice saying so.
+Weights load from safetensors only, and no remote code ever runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+WEIGHTS = Path(__file__).parent / "weights"
+TASKS = ("generation", "sentiment")
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    key: str  # what a user chooses, and what the API accepts
+    task: str
+    source: str  # a folder in the repo, or a Hub id
+    bundled: bool
+    description: str
+
+
+BUNDLED = {
+    "generation": ModelSpec(
+        "shakespeare-gpt", "generation", str(WEIGHTS / "shakespeare-gpt"), True,
+        "Bundled: a 5.9M-parameter GPT-2 trained here on Shakespeare's plays"),
+    "sentiment": ModelSpec(
+        "sentiment-encoder", "sentiment", str(WEIGHTS / "sentiment-encoder"), True,
+        "Bundled: a small transformer encoder trained here on 18,000 human-rated sentences"),
+}
+HUB = {
+    "generation": [
+        ModelSpec("gpt2", "generation", "openai-community/gpt2", False,
+                  "GPT-2 (124M parameters, OpenAI), from the Hugging Face Hub"),
+        ModelSpec("distilgpt2", "generation", "distilbert/distilgpt2", False,
+                  "DistilGPT2 (82M parameters), from the Hugging Face Hub"),
+    ],
+    "sentiment": [
+        ModelSpec("distilbert-sst2", "sentiment",
+                  "distilbert/distilbert-base-uncased-finetuned-sst-2-english", False,
+                  "DistilBERT fine-tuned on SST-2 (67M parameters), from the Hugging Face Hub"),
+    ],
+}
+
+
+def hub_enabled() -> bool:
+    """The server's choice: NP_HUB_MODELS, else on a Hugging Face Space only."""
+    setting = os.environ.get("NP_HUB_MODELS", "").strip().lower()
+    if setting in ("1", "true", "yes", "on"):
+        return True
+    if setting in ("0", "false", "no", "off"):
+        return False
+    return bool(os.environ.get("SPACE_ID"))
+
+
+def _check_task(task: str) -> None:
+    if task not in TASKS:
+        raise ValueError(f"Unknown task {task!r}; tasks are {', '.join(TASKS)}.")
+
+
+def available(task: str) -> list[ModelSpec]:
+    """The models a user may choose for a task, the bundled one first."""
+    _check_task(task)
+    return [BUNDLED[task]] + (HUB[task] if hub_enabled() else [])
+
+
+def default(task: str) -> str:
+    return BUNDLED[task].key
+
+
+def spec(task: str, key: str | None) -> ModelSpec:
+    """The allowed model called `key` (None: the bundled one); ValueError for anything else."""
+    if key is None:
+        return BUNDLED[task]
+    for candidate in available(task):
+        if candidate.key == key:
+            return candidate
+    names = ", ".join(s.key for s in available(task))
+    raise ValueError(f"Model {key!r} is not available here; choose one of: {names}.")
+
+
+@dataclass
+class Loaded:
+    spec: ModelSpec  # the model actually loaded (the bundled one after a fallback)
+    model: object
+    tokenizer: object
+    notice: str | None = None  # set when the requested model could not be loaded
+
+
+_cache: dict[tuple[str, str], Loaded] = {}
+_lock = threading.Lock()
+
+
+def _from_pretrained(s: ModelSpec):
+    # Imported here so that importing this module (and starting the app) stays fast.
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
+
+    cls = AutoModelForCausalLM if s.task == "generation" else AutoModelForSequenceClassification
+    # Eager attention: the default (SDPA) returns no attention weights, and we show them.
+    model = cls.from_pretrained(s.source, attn_implementation="eager", use_safetensors=True,
+                                trust_remote_code=False)
+    tokenizer = AutoTokenizer.from_pretrained(s.source, trust_remote_code=False)
+    return model.eval(), tokenizer
+
+
+def load(task: str, key: str | None = None) -> Loaded:
+    """Load (once) and return the model `key` for `task`, falling back to the bundled model."""
+    _check_task(task)
+    s = spec(task, key)
+    with _lock:  # two first requests at once must not load the same model twice
+        if (task, s.key) in _cache:
+            return _cache[(task, s.key)]
+        try:
+            model, tokenizer = _from_pretrained(s)
+            loaded = Loaded(s, model, tokenizer)
+        except Exception as e:  # any failure to fetch or read a Hub checkpoint
+            if s.bundled:
+                raise
+            log.warning("could not load %s (%s); using the bundled model", s.source, e)
+            fallback = BUNDLED[task]
+            if (task, fallback.key) in _cache:
+                model, tokenizer = _cache[(task, fallback.key)].model, \
+                    _cache[(task, fallback.key)].tokenizer
+            else:
+                model, tokenizer = _from_pretrained(fallback)
+                _cache[(task, fallback.key)] = Loaded(fallback, model, tokenizer)
+            # Not cached under the Hub key: the next request tries the Hub again.
+            return Loaded(fallback, model, tokenizer,
+                          notice=f"{s.source} could not be loaded here ({type(e).__name__}); "
+                                 f"showing the bundled model instead.")
+        _cache[(task, s.key)] = loaded
+        return loaded
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
