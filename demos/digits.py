@@ -97,23 +97,22 @@ def network_figure(inside: dict) -> go.Figure:
                                 f"{0.25 + 0.2 * level})")))
     # Neurons. Hidden activations are scaled by their layer's largest, outputs are probabilities.
     for values, x, name in zip(layers, xs, names):
-        peak = max(max(abs(v) for v in values), 1e-6) if name != "output" else 1.0
-        labels = [str(i) for i in range(len(values))]
-        fig.add_trace(go.Scatter(
-            x=[x] * len(values), y=ys(len(values)), mode="markers+text" if name == "output"
-            else "markers", showlegend=False,
-            text=[f"  {d}: {v:.0%}" for d, v in zip(labels, values)] if name == "output"
-            else None, textposition="middle right",
-            marker=dict(size=16, color=[abs(v) / peak for v in values], colorscale="Oranges",
-                        cmin=0, cmax=1, line=dict(width=1, color=plots.FONT_COLOR)),
-            customdata=values,
-            hovertemplate=f"{name}, neuron %{{text}}<br>activation %{{customdata:.3f}}"
-                          "<extra></extra>" if name != "output" else
-                          "digit %{text}<extra></extra>",
-        ))
-        if name != "output":
-            fig.data[-1].text = labels
-            fig.data[-1].mode = "markers"
+        output = name == "output"
+        peak = 1.0 if output else max(max(abs(v) for v in values), 1e-6)
+        marker = dict(size=16, color=[abs(v) / peak for v in values], colorscale="Oranges",
+                      cmin=0, cmax=1, line=dict(width=1, color=plots.FONT_COLOR))
+        if output:  # digits labelled with their probability
+            fig.add_trace(go.Scatter(
+                x=[x] * len(values), y=ys(len(values)), mode="markers+text", marker=marker,
+                text=[f"  {d}: {v:.0%}" for d, v in enumerate(values)],
+                textposition="middle right", hovertemplate="digit%{text}<extra></extra>",
+                showlegend=False))
+        else:
+            fig.add_trace(go.Scatter(
+                x=[x] * len(values), y=ys(len(values)), mode="markers", marker=marker,
+                customdata=[[i, v] for i, v in enumerate(values)], showlegend=False,
+                hovertemplate=f"{name}, neuron %{{customdata[0]}}<br>"
+                              "activation %{customdata[1]:.3f}<extra></extra>"))
     fig.update_xaxes(visible=False, range=[-0.4, 2.6])
     fig.update_yaxes(visible=False)
     for x, name in zip(xs, names):
