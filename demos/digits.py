@@ -54,7 +54,8 @@ PAGE_JS = """
     // Name the example buttons for screen readers (gradio renders their images without alt).
     document.querySelectorAll("#digit-examples button.gallery-item").forEach((b, i) =>
       b.setAttribute("aria-label", `Held-out MNIST digit ${i}`));
-    if (brush || ++tries > 100) clearInterval(timer);
+    // Keep watching for a few seconds: the canvas may mount, or reset its tool, a little later.
+    if (++tries > 150) clearInterval(timer);
   }, 100);
 }
 """

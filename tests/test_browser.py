@@ -69,6 +69,8 @@ def wait_for_prediction(page, digit):
 
 def test_draw_a_one_right_after_page_load(page):
     # No click on the Brush button: the page must have selected it.
+    page.wait_for_selector('#digit-sketchpad button[aria-label="Brush"].highlight',
+                           timeout=10_000)
     stroke(page, [(0.5, 0.15), (0.5, 0.85)])
     wait_for_prediction(page, "1")
     shot(page, "draw-1")
@@ -102,7 +104,9 @@ def test_clear_button_empties_the_canvas_and_the_prediction(page):
         timeout=20_000)
     assert page.locator("#digit-label h2").count() == 0
     shot(page, "cleared")
-    # And one can draw again straight away.
+    # And one can draw again: the brush is selected again by itself.
+    page.wait_for_selector('#digit-sketchpad button[aria-label="Brush"].highlight',
+                           timeout=10_000)
     stroke(page, [(0.5, 0.15), (0.5, 0.85)])
     wait_for_prediction(page, "1")
 
