@@ -44,7 +44,8 @@ not look like a digit.
 
 # A Sketchpad starts with no tool selected ("select the draw tool to start"), and clearing it
 # deselects the tool again. Select the brush, so that a visitor can draw at once: on page load
-# (app.py runs PAGE_JS), after Clear and after an example. Polls, as the canvas mounts late.
+# (app.py runs PAGE_JS), after Clear and after an example (not after each stroke: drawing keeps
+# the brush). Polls, as the canvas mounts late.
 PAGE_JS = """
 () => {
   let tries = 0;
@@ -174,8 +175,7 @@ def build():
                                        accuracy=log["cnn"]["final_accuracy"]))
     outputs = [label, message, bars, seen, network]
     sketch.change(classify, inputs=sketch, outputs=outputs, api_name="classify_digit",
-                  trigger_mode="always_last", show_progress="hidden"
-                  ).then(None, js=PAGE_JS)
+                  trigger_mode="always_last", show_progress="hidden")
     # Setting the canvas from an example fires no change event: classify on the click itself.
     examples.load_input_event.then(classify, sketch, outputs, api_visibility="private",
                                    show_progress="hidden").then(None, js=PAGE_JS)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,7 +104,11 @@ class Loaded:
 
 
 _cache: dict[tuple[str, str], Loaded] = {}
+_failed: dict[tuple[str, str], tuple[float, str]] = {}  # Hub key -> (when, notice)
 _lock = threading.Lock()
+# After a Hub checkpoint fails to load, requests use the bundled model for this long before the
+# Hub is tried again, so that every request does not pay for a failing download.
+RETRY_SECONDS = 300
 
 
 def _from_pretrained(s: ModelSpec):
@@ -118,35 +123,37 @@ def _from_pretrained(s: ModelSpec):
     return model.eval(), tokenizer
 
 
+def _cached(s: ModelSpec) -> Loaded:
+    """Load `s` once and keep it; the caller holds the lock."""
+    if (s.task, s.key) not in _cache:
+        _cache[(s.task, s.key)] = Loaded(s, *_from_pretrained(s))
+    return _cache[(s.task, s.key)]
+
+
 def load(task: str, key: str | None = None) -> Loaded:
     """Load (once) and return the model `key` for `task`, falling back to the bundled model."""
     _check_task(task)
     s = spec(task, key)
     with _lock:  # two first requests at once must not load the same model twice
-        if (task, s.key) in _cache:
-            return _cache[(task, s.key)]
-        try:
-            model, tokenizer = _from_pretrained(s)
-            loaded = Loaded(s, model, tokenizer)
-        except Exception as e:  # any failure to fetch or read a Hub checkpoint
-            if s.bundled:
-                raise
-            log.warning("could not load %s (%s); using the bundled model", s.source, e)
-            fallback = BUNDLED[task]
-            if (task, fallback.key) in _cache:
-                model, tokenizer = _cache[(task, fallback.key)].model, \
-                    _cache[(task, fallback.key)].tokenizer
-            else:
-                model, tokenizer = _from_pretrained(fallback)
-                _cache[(task, fallback.key)] = Loaded(fallback, model, tokenizer)
-            # Not cached under the Hub key: the next request tries the Hub again.
-            return Loaded(fallback, model, tokenizer,
-                          notice=f"{s.source} could not be loaded here ({type(e).__name__}); "
-                                 f"showing the bundled model instead.")
-        _cache[(task, s.key)] = loaded
-        return loaded
+        if s.bundled:
+            return _cached(s)
+        failed = _failed.get((task, s.key))
+        if failed is None or time.monotonic() - failed[0] > RETRY_SECONDS:
+            try:
+                loaded = _cached(s)
+                _failed.pop((task, s.key), None)
+                return loaded
+            except Exception as e:  # any failure to fetch or read a Hub checkpoint
+                log.warning("could not load %s (%s); using the bundled model", s.source, e)
+                failed = (time.monotonic(), f"{s.source} could not be loaded here "
+                                            f"({type(e).__name__}); showing the bundled model "
+                                            "instead.")
+                _failed[(task, s.key)] = failed
+        bundled = _cached(BUNDLED[task])
+        return Loaded(bundled.spec, bundled.model, bundled.tokenizer, notice=failed[1])
 
 
 def clear_cache() -> None:
     with _lock:
         _cache.clear()
+        _failed.clear()

@@ -123,3 +123,10 @@ def test_importing_the_registry_does_not_import_transformers():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=registry.WEIGHTS.parents[1], check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_after_a_failure_the_hub_is_not_retried_on_every_request(hub_cache, monkeypatch):
+    first = registry.load("generation", "distilgpt2")
+    monkeypatch.setattr(registry, "_from_pretrained", lambda s: pytest.fail("retried too soon"))
+    again = registry.load("generation", "distilgpt2")
+    assert again.notice == first.notice and again.model is first.model
