@@ -261,8 +261,8 @@ def main():
     vocabulary = [w for t in train_texts for w in t.split()]
     augmented = [v for t in train_texts
                  for v in variants(t, rng, args.variants, vocabulary, train_texts)]
-    augmented = list(dict.fromkeys(augmented).keys() - set(train_texts))  # distinct, new
-    augmented.sort()  # a set's order varies between runs
+    augmented = sorted(set(augmented) - set(train_texts))  # distinct and new; sorted, as a
+    # set's order varies between runs
     phrases = lexicon_phrases(teacher.vader.lexicon, train_texts, rng, args.phrases_per_word)
     transfer = train_texts + near_zero + augmented + phrases
     dense_transfer = np.concatenate([dense_train, teacher.dense(transfer[len(train_texts):])])
