@@ -26,10 +26,14 @@ simple neural networks"):
   distance of its pooled [CLS] vector to the sentence's MiniLM embedding: 384 numbers per
   sentence to learn from instead of one (feature distillation, as in TinyBERT and
   Reimers & Gurevych 2020, "Making monolingual sentence embeddings multilingual").
-The weights saved are those after the last epoch (the learning rate has decayed to zero); the
+A last, short stage fixes what the teacher gets wrong and so taught the student: a negated
+negative inside a sentence ("The food was not bad."). It trains on such sentences built from
+templates and labelled by VADER's rules, mixed with twice as many transfer sentences
+(--init-from runs this stage alone on a folder saved before it).
+The weights saved are those after the last stage (the learning rate has decayed to zero); the
 test sentences are never seen by the teacher or the student, nor used to choose anything (the
-accuracy printed after each epoch is for information). Prints the accuracy of VADER, TF-IDF + LR,
-the teacher and the student on the documented split.
+accuracy printed after each epoch and stage is for information). Prints the accuracy of VADER,
+TF-IDF + LR, the teacher and the student on the documented split.
 """
 
 from __future__ import annotations
@@ -64,7 +68,9 @@ LABELS = {0: "negative", 1: "positive"}
 PROBES = ["good", "not good", "bad", "not bad", "not bad at all", "absolutely wonderful",
           "it was wonderful", "it was not wonderful", "terrible", "absolutely terrible",
           "I did not like it", "I loved it", "not the worst", "the best movie ever",
-          "the worst movie ever"]
+          "the worst movie ever", "It was not bad at all.", "The food was not bad.",
+          "The film was not boring at all.", "The acting was not great.",
+          "I did not enjoy a single minute.", "My sister said the concert was not bad at all."]
 
 
 def train_tokenizer(texts: list[str], vocab_size: int) -> PreTrainedTokenizerFast:
@@ -90,13 +96,37 @@ TEMPLATES = ["{w}", "not {w}", "not {w} at all", "absolutely {w}", "very {w}", "
              "i was not {w}", "so {w}", "not so {w}", "extremely {w}"]
 
 
+SUBJECTS = ["it", "the movie", "the film", "the food", "the service", "the plot", "the acting",
+            "this book", "the hotel", "this product", "the story", "the ending", "the show",
+            "the music", "the price"]
+SENTENCES = ["{s} was not {w}.", "{s} is not {w} at all.", "{s} wasn't {w}.",
+             "{s} was absolutely {w}.", "{s} was {w}.", "{s} is really {w}.",
+             "{s} was not {w} at all!", "{s} isn't {w}."]
+
+
+def lexicon_words(lexicon: dict[str, float], texts: list[str]) -> list[str]:
+    """The VADER lexicon's clearly (un)pleasant words that the training sentences use."""
+    seen = {w for t in texts for w in re.findall(r"[a-z]+", t.lower())}
+    return sorted(w for w, v in lexicon.items() if abs(v) >= 1.5 and w.isalpha() and w in seen)
+
+
 def lexicon_phrases(lexicon: dict[str, float], texts: list[str], rng: random.Random,
                     per_word: int) -> list[str]:
-    """Short phrases around the VADER lexicon's clearly (un)pleasant words that the training
-    sentences use, each wrapped in negations and intensifiers: per_word templates per word."""
-    seen = {w for t in texts for w in re.findall(r"[a-z]+", t.lower())}
-    words = sorted(w for w, v in lexicon.items() if abs(v) >= 1.5 and w.isalpha() and w in seen)
-    return [t.format(w=w) for w in words for t in rng.sample(TEMPLATES, per_word)]
+    """Short phrases around lexicon words, wrapped in negations and intensifiers: per_word
+    templates per word."""
+    return [t.format(w=w) for w in lexicon_words(lexicon, texts)
+            for t in rng.sample(TEMPLATES, per_word)]
+
+
+def negation_sentences(lexicon: dict[str, float], texts: list[str], rng: random.Random,
+                       per_word: int) -> list[str]:
+    """Whole sentences with a lexicon word, negated or intensified ("The food was not bad.")."""
+    out = []
+    for w in lexicon_words(lexicon, texts):
+        for t in rng.sample(SENTENCES, per_word):
+            sentence = t.format(s=rng.choice(SUBJECTS), w=w)
+            out.append(sentence[0].upper() + sentence[1:])
+    return out
 
 
 def variants(text: str, rng: random.Random, n: int, vocabulary: list[str],
@@ -177,6 +207,34 @@ class Teacher:
         return self.lr.predict_proba(x)[:, 1]
 
 
+def distill_loss(model, x: torch.Tensor, pad_id: int, soft: torch.Tensor, gold: torch.Tensor,
+                 gold_weight: float, project=None, minilm=None, embed_weight: float = 0.0):
+    """Cross-entropy to the teacher's P(positive) `soft` (B,), mixed with cross-entropy to the
+    gold label where there is one (gold >= 0), plus the cosine distance of the projected pooled
+    [CLS] vector to the MiniLM embedding (B, 384) when embed_weight > 0."""
+    pooled = model.bert(input_ids=x, attention_mask=(x != pad_id)).pooler_output  # (B, H)
+    logp = F.log_softmax(model.classifier(model.dropout(pooled)), -1)  # (B, 2)
+    target = torch.stack([1 - soft, soft], -1)  # teacher's (B, 2)
+    loss = -(target * logp).sum(-1)
+    has_gold = gold >= 0
+    if has_gold.any():
+        ce = F.nll_loss(logp[has_gold], gold[has_gold], reduction="none")
+        loss = loss.clone()
+        loss[has_gold] = (1 - gold_weight) * loss[has_gold] + gold_weight * ce
+    loss = loss.mean()
+    if embed_weight:
+        cos = F.cosine_similarity(project(pooled), minilm, dim=-1)  # (B,)
+        loss = loss + embed_weight * (1 - cos).mean()
+    return loss
+
+
+def padded(ids: list[list[int]], pad_id: int) -> torch.Tensor:
+    x = torch.full((len(ids), max(map(len, ids))), pad_id)  # (B, T)
+    for row, seq in enumerate(ids):
+        x[row, :len(seq)] = torch.tensor(seq)
+    return x
+
+
 def batches(n: int, size: int, rng: torch.Generator):
     order = torch.randperm(n, generator=rng)
     for i in range(0, n, size):
@@ -196,6 +254,51 @@ def accuracy(model, tokenizer, texts, labels, max_len) -> float:
     return correct / len(texts)
 
 
+def train_student(args, tokenizer, transfer, soft_t, gold_t, minilm, test_texts, test_y, t0):
+    """The main epochs: a BERT from scratch, distilled from the teacher on the transfer set."""
+    config = BertConfig(vocab_size=len(tokenizer), hidden_size=args.hidden,
+                        num_hidden_layers=args.layers, num_attention_heads=args.heads,
+                        intermediate_size=args.hidden * 4, max_position_embeddings=128,
+                        hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1,
+                        num_labels=2, id2label=LABELS, label2id={v: k for k, v in LABELS.items()},
+                        pad_token_id=tokenizer.pad_token_id, attn_implementation="eager")
+    model = BertForSequenceClassification(config)
+    project = torch.nn.Linear(args.hidden, minilm.shape[1])  # training only; not saved
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"student: BERT, {args.layers} layers, {args.hidden} wide, {n_params / 1e6:.2f}M "
+          f"parameters; {len(transfer):,} transfer sentences", flush=True)
+
+    enc = tokenizer(transfer, truncation=True, max_length=args.max_len)["input_ids"]
+    steps = args.epochs * math.ceil(len(transfer) / args.batch_size)
+    opt = torch.optim.AdamW([*model.parameters(), *project.parameters()], lr=args.lr,
+                            weight_decay=0.01)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps,
+                                                pct_start=0.06, anneal_strategy="linear")
+    g = torch.Generator().manual_seed(args.seed)
+    log = {"epoch": [], "loss": [], "test_accuracy": []}
+    model.train()
+    for epoch in range(1, args.epochs + 1):
+        total, n = 0.0, 0
+        for idx in batches(len(transfer), args.batch_size, g):
+            x = padded([enc[i] for i in idx], tokenizer.pad_token_id)
+            loss = distill_loss(model, x, tokenizer.pad_token_id, soft_t[idx], gold_t[idx],
+                                args.gold_weight, project, minilm[idx], args.embed_weight)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            total, n = total + loss.item() * len(idx), n + len(idx)
+        acc = accuracy(model, tokenizer, test_texts, test_y, args.max_len)
+        log["epoch"].append(epoch)
+        log["loss"].append(round(total / n, 4))
+        log["test_accuracy"].append(round(acc, 4))
+        print(f"epoch {epoch}  loss {total / n:.4f}  test accuracy {acc:.2%}  "
+              f"({time.time() - t0:.0f}s)", flush=True)
+
+    return model, log
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("data", help="folder of the *_GroundTruth.txt files")
@@ -213,6 +316,11 @@ def main():
                    help="weight of the MiniLM embedding-matching loss (0: off)")
     p.add_argument("--phrases-per-word", type=int, default=6,
                    help="negation/intensifier phrases per lexicon word (0: none)")
+    p.add_argument("--negation-per-word", type=int, default=4,
+                   help="VADER-labelled sentences per lexicon word in the last stage")
+    p.add_argument("--negation-lr", type=float, default=5e-5)
+    p.add_argument("--init-from", type=Path,
+                   help="a folder this script saved before its last stage: run that stage only")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--cache", type=Path, help="an .npz file to keep MiniLM embeddings in")
@@ -271,67 +379,63 @@ def main():
     gold = np.concatenate([train_y, -np.ones(len(transfer) - len(train_texts), int)])
     print(f"{len(phrases):,} lexicon phrases, e.g. " + "; ".join(
         f"{t!r} {q:.2f}" for t, q in zip(phrases[:6], soft[-len(phrases):][:6])), flush=True)
+    negations = negation_sentences(teacher.vader.lexicon, train_texts,
+                                   random.Random(args.seed + 1), args.negation_per_word)
+    negation_soft = [1 / (1 + math.exp(-5 * teacher.vader.polarity_scores(t)["compound"]))
+                     for t in negations]  # VADER's compound score in [-1, 1], as P(positive)
     del teacher, dense_transfer
 
     # --- the student ---
-    tokenizer = train_tokenizer(train_texts + near_zero, args.vocab_size)
-    config = BertConfig(vocab_size=len(tokenizer), hidden_size=args.hidden,
-                        num_hidden_layers=args.layers, num_attention_heads=args.heads,
-                        intermediate_size=args.hidden * 4, max_position_embeddings=128,
-                        hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1,
-                        num_labels=2, id2label=LABELS, label2id={v: k for k, v in LABELS.items()},
-                        pad_token_id=tokenizer.pad_token_id, attn_implementation="eager")
-    model = BertForSequenceClassification(config)
-    project = torch.nn.Linear(args.hidden, minilm.shape[1])  # training only; not saved
-    n_params = sum(p.numel() for p in model.parameters())
-    print(f"student: BERT, {args.layers} layers, {args.hidden} wide, {n_params / 1e6:.2f}M "
-          f"parameters; {len(transfer):,} transfer sentences", flush=True)
-
-    enc = tokenizer(transfer, truncation=True, max_length=args.max_len)["input_ids"]
+    enc_args = {"truncation": True, "max_length": args.max_len}
     soft_t = torch.tensor(soft, dtype=torch.float32)
     gold_t = torch.tensor(gold)
-    steps = args.epochs * math.ceil(len(transfer) / args.batch_size)
-    opt = torch.optim.AdamW([*model.parameters(), *project.parameters()], lr=args.lr,
-                            weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps,
-                                                pct_start=0.06, anneal_strategy="linear")
-    g = torch.Generator().manual_seed(args.seed)
-    log = {"epoch": [], "loss": [], "test_accuracy": []}
+    seconds_before = 0
+    if args.init_from:  # the main epochs ran before; go on with the last stage
+        previous = json.loads((args.init_from / "training_log.json").read_text())
+        seconds_before = previous["train_seconds"]
+        if "negation_stage" in previous:
+            raise SystemExit(f"{args.init_from} has had its negation stage already")
+        tokenizer = PreTrainedTokenizerFast.from_pretrained(args.init_from)
+        model = BertForSequenceClassification.from_pretrained(args.init_from)
+        log = {k: previous[k] for k in ("epoch", "loss", "test_accuracy")}
+        enc = tokenizer(transfer, **enc_args)["input_ids"]
+    else:
+        tokenizer = train_tokenizer(train_texts + near_zero, args.vocab_size)
+        model, log = train_student(args, tokenizer, transfer, soft_t, gold_t, minilm,
+                                   test_texts, test_y, t0)
+        enc = tokenizer(transfer, **enc_args)["input_ids"]
+    n_params = sum(p.numel() for p in model.parameters())
+
+    # --- last stage: whole sentences with a negated or intensified lexicon word, labelled by
+    # VADER's rules (the teacher reads "The food was not bad." as negative, and so did the
+    # student), mixed with twice as many transfer sentences so that the rest is not forgotten.
+    # Seeded afresh, so that a run resumed with --init-from gives what a whole run gives.
+    torch.manual_seed(args.seed + 1)
+    g = torch.Generator().manual_seed(args.seed + 1)
+    replay = torch.randperm(len(transfer), generator=g)[:2 * len(negations)]
+    stage_enc = [enc[i] for i in replay] + tokenizer(negations, **enc_args)["input_ids"]
+    stage_soft = torch.cat([soft_t[replay], torch.tensor(negation_soft, dtype=torch.float32)])
+    stage_gold = torch.cat([gold_t[replay], -torch.ones(len(negations), dtype=gold_t.dtype)])
+    opt = torch.optim.AdamW(model.parameters(), lr=args.negation_lr, weight_decay=0.01)
+    steps = math.ceil(len(stage_enc) / args.batch_size)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 1 - i / steps)
     model.train()
-    for epoch in range(1, args.epochs + 1):
-        total, n = 0.0, 0
-        for idx in batches(len(transfer), args.batch_size, g):
-            ids = [enc[i] for i in idx]
-            width = max(map(len, ids))
-            x = torch.full((len(ids), width), tokenizer.pad_token_id)  # (B, T)
-            for row, seq in enumerate(ids):
-                x[row, :len(seq)] = torch.tensor(seq)
-            pooled = model.bert(input_ids=x, attention_mask=(x != tokenizer.pad_token_id)
-                                ).pooler_output  # (B, H)
-            logp = F.log_softmax(model.classifier(model.dropout(pooled)), -1)  # (B, 2)
-            target = torch.stack([1 - soft_t[idx], soft_t[idx]], -1)  # teacher's (B, 2)
-            loss = -(target * logp).sum(-1)
-            has_gold = gold_t[idx] >= 0
-            if has_gold.any():
-                ce = F.nll_loss(logp[has_gold], gold_t[idx][has_gold], reduction="none")
-                loss = loss.clone()
-                loss[has_gold] = (1 - args.gold_weight) * loss[has_gold] + args.gold_weight * ce
-            loss = loss.mean()
-            if args.embed_weight:
-                cos = F.cosine_similarity(project(pooled), minilm[idx], dim=-1)  # (B,)
-                loss = loss + args.embed_weight * (1 - cos).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            total, n = total + loss.item() * len(idx), n + len(idx)
-        acc = accuracy(model, tokenizer, test_texts, test_y, args.max_len)
-        log["epoch"].append(epoch)
-        log["loss"].append(round(total / n, 4))
-        log["test_accuracy"].append(round(acc, 4))
-        print(f"epoch {epoch}  loss {total / n:.4f}  test accuracy {acc:.2%}  "
-              f"({time.time() - t0:.0f}s)", flush=True)
+    total, n = 0.0, 0
+    for idx in batches(len(stage_enc), args.batch_size, g):
+        x = padded([stage_enc[i] for i in idx], tokenizer.pad_token_id)
+        loss = distill_loss(model, x, tokenizer.pad_token_id, stage_soft[idx], stage_gold[idx],
+                            args.gold_weight)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        total, n = total + loss.item() * len(idx), n + len(idx)
+    acc = accuracy(model, tokenizer, test_texts, test_y, args.max_len)
+    log["negation_stage"] = {"sentences": len(negations), "replayed": len(replay),
+                             "loss": round(total / n, 4), "test_accuracy": round(acc, 4)}
+    print(f"negation stage: {len(negations):,} sentences + {len(replay):,} replayed, "
+          f"loss {total / n:.4f}, test accuracy {acc:.2%} ({time.time() - t0:.0f}s)", flush=True)
 
     model.eval()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -343,14 +447,14 @@ def main():
             probs = F.softmax(model(**tokenizer(text, return_tensors="pt")).logits, -1)[0]
             probes[text] = round(probs[1].item(), 3)
             print(f"  P(positive) {probs[1]:.2f}  {text}")
-    final = log["test_accuracy"][-1]
+    final = log["negation_stage"]["test_accuracy"]
     summary = {"test_accuracy": final,
                "teacher_accuracy": round(float(teacher_acc), 4),
                "vader_accuracy": round(float(vader_acc), 4),
                "tfidf_lr_accuracy": round(float(tfidf_acc), 4), "n_train": len(train),
                "n_test": len(test), "transfer_sentences": len(transfer),
                "lexicon_phrases": len(phrases), "parameters": n_params,
-               "train_seconds": round(time.time() - t0), "probes": probes,
+               "train_seconds": seconds_before + round(time.time() - t0), "probes": probes,
                "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
                **log}
     (args.out / "training_log.json").write_text(json.dumps(summary, indent=1) + "\n")
