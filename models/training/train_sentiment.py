@@ -228,6 +228,15 @@ def distill_loss(model, x: torch.Tensor, pad_id: int, soft: torch.Tensor, gold: 
     return loss
 
 
+def step(model, opt, sched, loss: torch.Tensor):
+    """One optimiser step, gradients clipped to norm 1."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    sched.step()
+
+
 def padded(ids: list[list[int]], pad_id: int) -> torch.Tensor:
     x = torch.full((len(ids), max(map(len, ids))), pad_id)  # (B, T)
     for row, seq in enumerate(ids):
@@ -283,11 +292,7 @@ def train_student(args, tokenizer, transfer, soft_t, gold_t, minilm, test_texts,
             x = padded([enc[i] for i in idx], tokenizer.pad_token_id)
             loss = distill_loss(model, x, tokenizer.pad_token_id, soft_t[idx], gold_t[idx],
                                 args.gold_weight, project, minilm[idx], args.embed_weight)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
+            step(model, opt, sched, loss)
             total, n = total + loss.item() * len(idx), n + len(idx)
         acc = accuracy(model, tokenizer, test_texts, test_y, args.max_len)
         log["epoch"].append(epoch)
@@ -425,11 +430,7 @@ def main():
         x = padded([stage_enc[i] for i in idx], tokenizer.pad_token_id)
         loss = distill_loss(model, x, tokenizer.pad_token_id, stage_soft[idx], stage_gold[idx],
                             args.gold_weight)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
+        step(model, opt, sched, loss)
         total, n = total + loss.item() * len(idx), n + len(idx)
     acc = accuracy(model, tokenizer, test_texts, test_y, args.max_len)
     log["negation_stage"] = {"sentences": len(negations), "replayed": len(replay),
