@@ -15,9 +15,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from demos import activations, digits  # noqa: E402
+from demos import activations, digits, generation  # noqa: E402
 
-DEMOS = [digits, activations]
+DEMOS = [digits, activations, generation]
 
 HEADER = """
 # 🧠 Neural Playground
