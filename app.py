@@ -52,7 +52,9 @@ def page_js() -> str:
 
 def launch(demo: gr.Blocks, **kwargs):
     """Launch with the app's look; server name and port come from GRADIO_SERVER_NAME/PORT."""
-    return demo.launch(theme=THEME, js=page_js(), ssr_mode=False, **kwargs)
+    # show_error: a value a component itself refuses (text where a number belongs) reaches the
+    # client as the component's own sentence, not as "the app raised an exception".
+    return demo.launch(theme=THEME, js=page_js(), ssr_mode=False, show_error=True, **kwargs)
 
 
 if __name__ == "__main__":

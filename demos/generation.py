@@ -310,7 +310,7 @@ def build():
             choose = gr.Radio([], label="Or choose the next token yourself (instead of drawing)",
                               elem_id="gen-choose")
             next_label = gr.Label(label="The next token's odds, after the filters",
-                                  num_top_classes=5, elem_id="gen-next")
+                                  num_top_classes=10, elem_id="gen-next")
     gr.Markdown("#### Your text, as the model's tokens")
     token_view = gr.HTML(elem_id="gen-tokens")
     with gr.Accordion("How it works: tokens, probabilities, sampling", open=False):

@@ -132,3 +132,42 @@ def test_activations_tab_redraws_when_a_function_is_added(page):
         "() => document.querySelector('#softmax-plot').textContent.includes('#2 (5)')",
         timeout=20_000)
     shot(page, "activations")
+
+
+def generated_text(page):
+    return page.locator("#gen-output textarea").input_value()
+
+
+def test_generation_tab_streams_text_and_steps(page):
+    page.get_by_role("tab", name="Text generation").click()
+    page.fill("#gen-prompt textarea", "JULIET.\nO Romeo, Romeo,")
+    page.wait_for_function(  # the odds follow the prompt without generating
+        "() => document.querySelector('#gen-chart').textContent.includes('after your prompt')",
+        timeout=30_000)
+    page.click("#gen-go")
+    # Streamed: the text grows before the generation ends.
+    page.wait_for_function("() => document.querySelector('#gen-output textarea').value.length"
+                           " > 0", timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelector('#gen-status').textContent.includes('tokens per second')",
+        timeout=60_000)
+    assert page.locator("#gen-chart .js-plotly-plot").count() == 1
+    assert "drawn" in page.locator("#gen-chart").inner_text()
+    assert page.locator("#gen-tokens .np-token").count() > 10
+    shot(page, "generation")
+    # Step mode: one more token, and the chart says which step it shows.
+    before = page.locator("#gen-tokens .np-token").count()
+    page.click("#gen-step")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#gen-tokens .np-token').length === n + 1",
+        arg=before, timeout=20_000)
+    assert "Step" in page.locator("#gen-status").inner_text()
+    # Choosing a candidate appends that token.
+    text = generated_text(page)
+    page.locator("#gen-choose label").first.click()
+    page.wait_for_function(
+        "n => document.querySelectorAll('#gen-tokens .np-token').length === n + 2",
+        arg=before, timeout=20_000)
+    assert "chosen by you" in page.locator("#gen-status").inner_text()
+    assert generated_text(page).startswith(text)
+    shot(page, "generation-step")

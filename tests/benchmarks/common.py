@@ -1,0 +1,99 @@
+"""What the benchmarks share: the machine's description, starting the app (or gradio's own
+floor, a trivial echo app) as a separate server on loopback, and summarising latencies."""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+# gradio's floor: the cheapest possible endpoint, in a minimal app of the same gradio.
+ECHO_APP = ("import gradio as gr\n"
+            "with gr.Blocks() as demo:\n"
+            "    t = gr.Textbox()\n"
+            "    t.submit(lambda x: x, t, t, api_name='echo')\n"
+            "demo.launch(ssr_mode=False)\n")
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem = int(Path("/proc/meminfo").read_text().split()[1]) / 2**20
+    except OSError:
+        mem = float("nan")
+    return (f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, "
+            f"Python {platform.python_version()}, {platform.system()}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def server(args: list[str], timeout: float = 180):
+    """Start a gradio server (`python *args`) on a free loopback port; yield (client, seconds
+    from the start until its API answered), and stop it afterwards."""
+    from gradio_client import Client
+
+    port = free_port()
+    t0 = time.perf_counter()
+    process = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL,
+                               env={**ENV, "GRADIO_SERVER_PORT": str(port),
+                                    "GRADIO_SERVER_NAME": "127.0.0.1"})
+    try:
+        client = None
+        while client is None:
+            if time.perf_counter() - t0 > timeout:
+                raise SystemExit(f"{args} did not answer within {timeout} s")
+            if process.poll() is not None:
+                raise SystemExit(f"{args} exited")
+            try:
+                client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+            except Exception:
+                time.sleep(0.1)
+        yield client, time.perf_counter() - t0
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def timed(call, n: int) -> list[float]:
+    """Seconds per call, n calls."""
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        call()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def summary(seconds: list[float], floor: float | None = None) -> str:
+    s = sorted(seconds)
+    p95 = s[min(len(s) - 1, round(0.95 * (len(s) - 1)))]
+    text = (f"median {statistics.median(s) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms "
+            f"({len(s)} calls)")
+    if floor:
+        text += f", {statistics.median(s) / floor:.2f} × the floor"
+    return text
+
+
+def echo_floor(n: int = 30) -> float:
+    """gradio's floor in this run: the median seconds of a trivial echo call."""
+    with server(["-c", ECHO_APP]) as (client, _):
+        client.predict("hi", api_name="/echo")
+        return statistics.median(timed(lambda: client.predict("hi", api_name="/echo"), n))
