@@ -9,7 +9,7 @@ an option the *server* enables, never the user:
 
 Users pick a key from `available(task)`; anything else is refused. Models load lazily on first
 use and stay cached. If a Hub checkpoint cannot be loaded (no network, a failed download), the
-bundled model of the same task is used instead and the result carries a notice saying so.
+default bundled model of the same task is used instead and the result carries a notice saying so.
 Weights load from safetensors only, and no remote code ever runs.
 """
 
@@ -36,13 +36,19 @@ class ModelSpec:
     description: str
 
 
+# The bundled models of each task, the default first.
 BUNDLED = {
-    "generation": ModelSpec(
+    "generation": [ModelSpec(
         "shakespeare-gpt", "generation", str(WEIGHTS / "shakespeare-gpt"), True,
-        "Bundled: a 5.9M-parameter GPT-2 trained here on Shakespeare's plays"),
-    "sentiment": ModelSpec(
-        "sentiment-encoder", "sentiment", str(WEIGHTS / "sentiment-encoder"), True,
-        "Bundled: a 5.3M-parameter transformer encoder trained here on human-rated sentences"),
+        "Bundled: a 5.9M-parameter GPT-2 trained here on Shakespeare's plays")],
+    "sentiment": [
+        ModelSpec("sentiment-minilm", "sentiment", str(WEIGHTS / "sentiment-minilm"), True,
+                  "Bundled: all-MiniLM-L6-v2 (22.7M parameters, pretrained), fine-tuned here "
+                  "on human-rated sentences"),
+        ModelSpec("sentiment-encoder", "sentiment", str(WEIGHTS / "sentiment-encoder"), True,
+                  "Bundled: a 5.3M-parameter transformer encoder trained here from scratch on "
+                  "the same sentences"),
+    ],
 }
 HUB = {
     "generation": [
@@ -75,19 +81,19 @@ def _check_task(task: str) -> None:
 
 
 def available(task: str) -> list[ModelSpec]:
-    """The models a user may choose for a task, the bundled one first."""
+    """The models a user may choose for a task, the bundled ones first."""
     _check_task(task)
-    return [BUNDLED[task]] + (HUB[task] if hub_enabled() else [])
+    return BUNDLED[task] + (HUB[task] if hub_enabled() else [])
 
 
 def default(task: str) -> str:
-    return BUNDLED[task].key
+    return BUNDLED[task][0].key
 
 
 def spec(task: str, key: str | None) -> ModelSpec:
-    """The allowed model called `key` (None: the bundled one); ValueError for anything else."""
+    """The allowed model called `key` (None: the default); ValueError for anything else."""
     if key is None:
-        return BUNDLED[task]
+        return BUNDLED[task][0]
     for candidate in available(task):
         if candidate.key == key:
             return candidate
@@ -113,12 +119,14 @@ RETRY_SECONDS = 300
 
 def _from_pretrained(s: ModelSpec):
     # Imported here so that importing this module (and starting the app) stays fast.
+    import torch
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
 
     cls = AutoModelForCausalLM if s.task == "generation" else AutoModelForSequenceClassification
     # Eager attention: the default (SDPA) returns no attention weights, and we show them.
+    # float32 whatever the file holds (some ship as float16, to be small): CPUs compute in it.
     model = cls.from_pretrained(s.source, attn_implementation="eager", use_safetensors=True,
-                                trust_remote_code=False)
+                                trust_remote_code=False, dtype=torch.float32)
     tokenizer = AutoTokenizer.from_pretrained(s.source, trust_remote_code=False)
     return model.eval(), tokenizer
 
@@ -149,7 +157,7 @@ def load(task: str, key: str | None = None) -> Loaded:
                                             f"({type(e).__name__}); showing the bundled model "
                                             "instead.")
                 _failed[(task, s.key)] = failed
-        bundled = _cached(BUNDLED[task])
+        bundled = _cached(BUNDLED[task][0])
         return Loaded(bundled.spec, bundled.model, bundled.tokenizer, notice=failed[1])
 
 

@@ -22,7 +22,7 @@ def gpt():
 
 @pytest.fixture(scope="module")
 def encoder():
-    return registry.load("sentiment")
+    return registry.load("sentiment", "sentiment-encoder")
 
 
 def test_bundled_folders_are_small_safetensors():

@@ -59,12 +59,14 @@ def test_hub_models_are_off_by_default_and_on_for_a_space(monkeypatch):
     monkeypatch.delenv("NP_HUB_MODELS", raising=False)
     monkeypatch.delenv("SPACE_ID", raising=False)
     assert [s.key for s in registry.available("generation")] == ["shakespeare-gpt"]
-    assert [s.key for s in registry.available("sentiment")] == ["sentiment-encoder"]
+    assert [s.key for s in registry.available("sentiment")] == ["sentiment-minilm",
+                                                                "sentiment-encoder"]
     monkeypatch.setenv("SPACE_ID", "someone/neural-playground")
     assert [s.key for s in registry.available("generation")] == [
         "shakespeare-gpt", "gpt2", "distilgpt2"]
+    assert registry.available("sentiment")[-1].key == "distilbert-sst2"
     monkeypatch.setenv("NP_HUB_MODELS", "0")  # the server can say no even on a Space
-    assert len(registry.available("sentiment")) == 1
+    assert len(registry.available("sentiment")) == 2
 
 
 @pytest.mark.parametrize("key", ["gpt2", "openai-community/gpt2", "../../etc/passwd",

@@ -1,0 +1,108 @@
+"""Sentiment: is a sentence positive or negative, and which of its words drove the verdict.
+
+    classify(texts, key)   -> [{"positive": p, "negative": 1 - p}, ...]
+    attributions(text, key) -> each word with how much it moves P(positive), by occlusion
+
+Occlusion is the plainest honest method: take one word out, score the sentence again, and the
+change is that word's attribution. All the variants (one per word) go through the model in one
+batch. It says what the model does without the word, not why; words that only matter together
+("not" + "bad") can each look weak on their own.
+"""
+
+from __future__ import annotations
+
+import re
+
+import torch
+
+from models import registry, text
+
+MAX_TOKENS = 256  # what the encoder reads of a text (the rest is cut, and the user is told)
+MAX_WORDS = 120  # words explained, at most: the rest would be past MAX_TOKENS anyway
+BATCH = 64
+
+
+def _checked(texts) -> list[tuple[str, str | None]]:
+    if isinstance(texts, str):
+        texts = [texts]
+    return [text.clean(t, "text", keep="start") for t in texts]
+
+
+@torch.no_grad()
+def _positive(loaded: registry.Loaded, texts: list[str]) -> list[float]:
+    """P(positive) for each text, in batches; texts longer than MAX_TOKENS are cut."""
+    label = {v.lower(): k for k, v in loaded.model.config.id2label.items()}
+    pos = label.get("positive", 1)
+    out = []
+    for start in range(0, len(texts), BATCH):
+        x = loaded.tokenizer(texts[start:start + BATCH], truncation=True, max_length=MAX_TOKENS,
+                             padding=True, return_tensors="pt")
+        probs = torch.softmax(loaded.model(**x).logits.float(), -1)  # (B, 2)
+        out += probs[:, pos].tolist()
+    return out
+
+
+def _truncation_notice(loaded: registry.Loaded, t: str) -> str | None:
+    n = len(loaded.tokenizer(t, truncation=False)["input_ids"])
+    if n > MAX_TOKENS:
+        return (f"The text is {n:,} tokens long; the model reads only the first {MAX_TOKENS}, "
+                "so the rest does not count.")
+    return None
+
+
+def classify(texts, model_key: str | None = None) -> list[dict]:
+    """For each text: {"scores": {"positive": p, "negative": 1 - p}, "notices": [...],
+    "model": the key that answered}."""
+    checked = _checked(texts)
+    loaded = registry.load("sentiment", model_key)
+    probs = _positive(loaded, [t for t, _ in checked])
+    out = []
+    for (t, notice), p in zip(checked, probs):
+        notices = [n for n in (loaded.notice, notice, _truncation_notice(loaded, t)) if n]
+        out.append({"scores": {"positive": p, "negative": 1 - p}, "notices": notices,
+                    "model": loaded.spec.key})
+    return out
+
+
+def words(t: str) -> list[tuple[int, int]]:
+    """The (start, end) of each word: a run of letters/digits/apostrophes, or any other single
+    non-space character (punctuation and emoji count: "!" and "🙂" can carry sentiment)."""
+    return [m.span() for m in re.finditer(r"[\w'’]+|[^\w\s]", t)]
+
+
+def without(t: str, span: tuple[int, int]) -> str:
+    """The text with one word taken out (and one space, so that no double space is left)."""
+    start, end = span
+    if end < len(t) and t[end] == " ":
+        end += 1
+    elif start > 0 and t[start - 1] == " ":
+        start -= 1
+    return t[:start] + t[end:]
+
+
+def attributions(text_in, model_key: str | None = None) -> dict:
+    """Occlusion: for each word, P(positive) of the text minus P(positive) without that word.
+    Positive attribution = the word pushed towards "positive". Returns {"words": [(word,
+    attribution)], "segments": the whole text as (piece, attribution or None) for display,
+    "positive": P(positive) of the whole, "notices", "model"}."""
+    t, notice = text.clean(text_in, "text", keep="start")
+    loaded = registry.load("sentiment", model_key)
+    spans = words(t)
+    notices = [n for n in (loaded.notice, notice, _truncation_notice(loaded, t)) if n]
+    if len(spans) > MAX_WORDS:
+        notices.append(f"Only the first {MAX_WORDS} of {len(spans):,} words are explained.")
+        spans = spans[:MAX_WORDS]
+    probs = _positive(loaded, [t] + [without(t, s) for s in spans])
+    full = probs[0]
+    scores = [full - p for p in probs[1:]]
+    segments, at = [], 0
+    for (start, end), score in zip(spans, scores):
+        if start > at:
+            segments.append((t[at:start], None))
+        segments.append((t[start:end], score))
+        at = end
+    if at < len(t):
+        segments.append((t[at:], None))
+    return {"words": [(t[s:e], score) for (s, e), score in zip(spans, scores)],
+            "segments": segments, "positive": full, "notices": notices,
+            "model": loaded.spec.key}

@@ -1,0 +1,109 @@
+"""models/sentiment.py: the verdicts of the shipped fine-tuned encoder, and occlusion."""
+
+import pytest
+from conftest import DATA
+
+from models import registry, sentiment
+
+# Measured on the 400 shipped held-out sentences (see models/weights/sentiment-minilm/
+# training_log.json and the README); the test allows one point less.
+MINILM_FIXTURE_ACCURACY = 0.8725  # 349 of the 400 (88.2 % on all 3,725 test sentences)
+KEY = "sentiment-minilm"
+
+
+def positive(texts, key=KEY):
+    return [r["scores"]["positive"] for r in sentiment.classify(texts, key)]
+
+
+def test_the_fine_tuned_encoder_is_the_default_and_ships_small():
+    assert registry.default("sentiment") == KEY
+    folder = registry.WEIGHTS / KEY
+    size = sum(f.stat().st_size for f in folder.iterdir())
+    assert size <= 50 * 2**20, f"{size / 2**20:.1f} MB"
+    loaded = registry.load("sentiment")
+    assert loaded.spec.key == KEY and loaded.model.dtype.is_floating_point
+    assert str(loaded.model.dtype) == "torch.float32"  # shipped as float16, computed in float32
+    assert loaded.model.config._attn_implementation == "eager"
+    assert loaded.model.config.id2label == {0: "negative", 1: "positive"}
+
+
+def test_accuracy_on_held_out_sentences():
+    rows = [line.split("\t", 1) for line in
+            (DATA / "sentiment_heldout.tsv").read_text(encoding="utf-8").splitlines()]
+    probs = positive([t for _, t in rows])
+    accuracy = sum((p > 0.5) == (float(r) > 0) for p, (r, _) in zip(probs, rows)) / len(rows)
+    assert accuracy >= MINILM_FIXTURE_ACCURACY - 0.01, accuracy
+
+
+@pytest.mark.parametrize("text, is_positive", [
+    ("not bad at all", True), ("Not bad at all, actually quite enjoyable.", True),
+    ("It is not the worst thing I have seen, it is pretty decent.", True),
+    ("I can't say I enjoyed it.", False), ("good acting, but a dull plot", False),
+    ("The plot was dull, but the acting was wonderful.", True),
+    ("The food was not bad.", True), ("The acting was not great.", False),
+    ("good", True), ("not good", False), ("absolutely terrible", False),
+])
+def test_negation_and_contrast(text, is_positive):
+    (p,) = positive([text])
+    assert (p > 0.5) == is_positive, p
+
+
+def test_occlusion_is_the_score_change_without_the_word():
+    text = "The acting was good, but the plot was dull."
+    result = sentiment.attributions(text, KEY)
+    (full,) = positive([text])
+    assert result["positive"] == pytest.approx(full, abs=1e-5)
+    spans = sentiment.words(text)
+    for (start, end), (word, score) in zip(spans, result["words"]):
+        assert word == text[start:end]
+        (without,) = positive([sentiment.without(text, (start, end))])
+        assert score == pytest.approx(full - without, abs=1e-4)
+    assert "".join(piece for piece, _ in result["segments"]) == text
+
+
+def test_dropping_the_top_word_moves_the_score_most():
+    for text in ["What a wonderful, heartfelt film.", "The waiter was rude and slow.",
+                 "Good acting, but a dull plot."]:
+        result = sentiment.attributions(text, KEY)
+        ranked = sorted(result["words"], key=lambda w: abs(w[1]))
+        spans = dict(zip([w for w, _ in result["words"]], sentiment.words(text)))
+        (full,) = positive([text])
+        top, low = ranked[-1][0], ranked[0][0]
+        (p_top,) = positive([sentiment.without(text, spans[top])])
+        (p_low,) = positive([sentiment.without(text, spans[low])])
+        assert abs(full - p_top) > abs(full - p_low)
+
+
+def test_without_removes_one_word_and_one_space():
+    t = "not bad at all"
+    assert [sentiment.without(t, s) for s in sentiment.words(t)] == [
+        "bad at all", "not at all", "not bad all", "not bad at"]
+    u = "Great!!! 🙂 can't"
+    assert [u[s:e] for s, e in sentiment.words(u)] == [
+        "Great", "!", "!", "!", "🙂", "can't"]
+
+
+def test_odd_and_long_text():
+    for text in ["🙂", "<script>alert(1)</script>", "שלום עולם, good", "bad\x00 movie",
+                 "混合 scripts と text"]:
+        (r,) = sentiment.classify([text], KEY)
+        assert r["scores"]["positive"] + r["scores"]["negative"] == pytest.approx(1.0)
+    (r,) = sentiment.classify(["great movie " * 20_000], KEY)
+    assert any("first 20,000" in n for n in r["notices"])
+    assert any("reads only the first" in n for n in r["notices"])
+    long = sentiment.attributions("fine " * 500, KEY)
+    assert len(long["words"]) == sentiment.MAX_WORDS and any("Only the first" in n
+                                                             for n in long["notices"])
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "\x00\x01", None, 42, ["a list"]])
+def test_bad_text_is_a_clear_error(bad):
+    with pytest.raises(ValueError):
+        sentiment.classify([bad], KEY)
+    with pytest.raises(ValueError):
+        sentiment.attributions(bad, KEY)
+
+
+def test_the_from_scratch_model_is_offered_too():
+    (r,) = sentiment.classify(["I loved it"], "sentiment-encoder")
+    assert r["model"] == "sentiment-encoder" and r["scores"]["positive"] > 0.5
