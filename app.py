@@ -15,9 +15,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from demos import activations, digits, generation  # noqa: E402
+from demos import activations, attention, digits, generation, sentiment  # noqa: E402
 
-DEMOS = [digits, activations, generation]
+DEMOS = [digits, activations, generation, sentiment, attention]
 
 HEADER = """
 # 🧠 Neural Playground

@@ -4,9 +4,9 @@
     attributions(text, key) -> each word with how much it moves P(positive), by occlusion
 
 Occlusion is the plainest honest method: take one word out, score the sentence again, and the
-change is that word's attribution. All the variants (one per word) go through the model in one
-batch. It says what the model does without the word, not why; words that only matter together
-("not" + "bad") can each look weak on their own.
+change (in the log-odds of "positive") is that word's attribution. All the variants (one per
+word) go through the model in one batch. It says what the model does without the word, not why;
+words that only matter together ("not" + "bad") are each scored alone.
 """
 
 from __future__ import annotations
@@ -29,17 +29,22 @@ def _checked(texts) -> list[tuple[str, str | None]]:
 
 
 @torch.no_grad()
-def _positive(loaded: registry.Loaded, texts: list[str]) -> list[float]:
-    """P(positive) for each text, in batches; texts longer than MAX_TOKENS are cut."""
+def _log_odds(loaded: registry.Loaded, texts: list[str]) -> torch.Tensor:
+    """log(P(positive) / P(negative)) for each text, in batches; texts longer than MAX_TOKENS
+    are cut."""
     label = {v.lower(): k for k, v in loaded.model.config.id2label.items()}
-    pos = label.get("positive", 1)
+    pos, neg = label.get("positive", 1), label.get("negative", 0)
     out = []
     for start in range(0, len(texts), BATCH):
         x = loaded.tokenizer(texts[start:start + BATCH], truncation=True, max_length=MAX_TOKENS,
                              padding=True, return_tensors="pt")
-        probs = torch.softmax(loaded.model(**x).logits.float(), -1)  # (B, 2)
-        out += probs[:, pos].tolist()
-    return out
+        logits = loaded.model(**x).logits.float()  # (B, 2)
+        out.append(logits[:, pos] - logits[:, neg])  # the two-class softmax's log-odds
+    return torch.cat(out)
+
+
+def _positive(loaded: registry.Loaded, texts: list[str]) -> list[float]:
+    return torch.sigmoid(_log_odds(loaded, texts)).tolist()
 
 
 def _truncation_notice(loaded: registry.Loaded, t: str) -> str | None:
@@ -81,10 +86,12 @@ def without(t: str, span: tuple[int, int]) -> str:
 
 
 def attributions(text_in, model_key: str | None = None) -> dict:
-    """Occlusion: for each word, P(positive) of the text minus P(positive) without that word.
-    Positive attribution = the word pushed towards "positive". Returns {"words": [(word,
-    attribution)], "segments": the whole text as (piece, attribution or None) for display,
-    "positive": P(positive) of the whole, "notices", "model"}."""
+    """Occlusion: for each word, the log-odds of "positive" for the text minus the log-odds
+    without that word. Positive attribution = the word pushed towards "positive". Log-odds, not
+    probability: a confident model's P(positive) barely moves from 0.999 when a word goes, while
+    its log-odds show how much that word counted (+2.3 is the odds ten times higher).
+    Returns {"words": [(word, attribution)], "segments": the whole text as (piece, attribution
+    or None), "positive": P(positive) of the whole, "notices", "model"}."""
     t, notice = text.clean(text_in, "text", keep="start")
     loaded = registry.load("sentiment", model_key)
     spans = words(t)
@@ -92,9 +99,8 @@ def attributions(text_in, model_key: str | None = None) -> dict:
     if len(spans) > MAX_WORDS:
         notices.append(f"Only the first {MAX_WORDS} of {len(spans):,} words are explained.")
         spans = spans[:MAX_WORDS]
-    probs = _positive(loaded, [t] + [without(t, s) for s in spans])
-    full = probs[0]
-    scores = [full - p for p in probs[1:]]
+    odds = _log_odds(loaded, [t] + [without(t, s) for s in spans])
+    scores = (odds[0] - odds[1:]).tolist()
     segments, at = [], 0
     for (start, end), score in zip(spans, scores):
         if start > at:
@@ -104,5 +110,6 @@ def attributions(text_in, model_key: str | None = None) -> dict:
     if at < len(t):
         segments.append((t[at:], None))
     return {"words": [(t[s:e], score) for (s, e), score in zip(spans, scores)],
-            "segments": segments, "positive": full, "notices": notices,
+            "segments": segments, "positive": float(torch.sigmoid(odds[0])),
+            "notices": notices,
             "model": loaded.spec.key}

@@ -171,3 +171,52 @@ def test_generation_tab_streams_text_and_steps(page):
     assert "chosen by you" in page.locator("#gen-status").inner_text()
     assert generated_text(page).startswith(text)
     shot(page, "generation-step")
+
+
+def test_sentiment_tab_verdict_words_and_compare(page):
+    page.get_by_role("tab", name="Sentiment").click()
+    page.fill("#sent-text textarea", "The plot was dull, but the acting was wonderful.")
+    page.wait_for_function(
+        "() => { const h = document.querySelector('#sent-label h2');"
+        " return h && h.innerText.trim() === 'positive'; }", timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelector('#sent-words').innerText.includes('wonderful')",
+        timeout=30_000)
+    page.fill("#sent-text textarea", "The plot was dull.")
+    page.wait_for_function(
+        "() => document.querySelector('#sent-label h2').innerText.trim() === 'negative'",
+        timeout=30_000)
+    shot(page, "sentiment")
+    page.click("#sent-compare")
+    page.wait_for_function(
+        "() => { const a = document.querySelector('#sent-a-out-label h2'),"
+        " b = document.querySelector('#sent-b-out-label h2');"
+        " return a && b && a.innerText.trim() === 'positive'"
+        " && b.innerText.trim() === 'negative'; }", timeout=30_000)
+    page.click("#sent-models")
+    page.wait_for_function(
+        "() => document.querySelector('#sent-m2-message').innerText.includes('sentiment-encoder')",
+        timeout=30_000)
+    shot(page, "sentiment-compare")
+
+
+def test_attention_tab_heatmap_overview_and_focus(page):
+    page.get_by_role("tab", name="Attention").click()
+    page.wait_for_selector("#att-heatmap .js-plotly-plot", timeout=30_000)
+    page.wait_for_selector("#att-overview .js-plotly-plot", timeout=30_000)
+    assert "sentiment-minilm" in page.locator("#att-message").inner_text()
+    page.fill("#att-text textarea", "ROMEO.\nBut soft, what light through yonder window breaks?")
+    page.wait_for_function(
+        "() => document.querySelector('#att-focus-bars').textContent.includes('breaks')",
+        timeout=30_000)
+    # Focus another token: the bars follow it.
+    page.locator("#att-focus input").click()
+    page.locator("[role=option]", has_text=": But").first.click()
+    page.wait_for_function(
+        "() => document.querySelector('#att-focus-bars').textContent.toLowerCase()"
+        ".includes('“but”')",
+        timeout=30_000)
+    page.locator("#att-pair-toggle input").check()
+    page.wait_for_selector("#att-causal .js-plotly-plot", timeout=30_000)
+    page.wait_for_selector("#att-bidirectional .js-plotly-plot", timeout=30_000)
+    shot(page, "attention")

@@ -1,5 +1,7 @@
 """models/sentiment.py: the verdicts of the shipped fine-tuned encoder, and occlusion."""
 
+import math
+
 import pytest
 from conftest import DATA
 
@@ -13,6 +15,11 @@ KEY = "sentiment-minilm"
 
 def positive(texts, key=KEY):
     return [r["scores"]["positive"] for r in sentiment.classify(texts, key)]
+
+
+def log_odds(text, key=KEY):
+    (p,) = positive([text], key)
+    return math.log(p / (1 - p))
 
 
 def test_the_fine_tuned_encoder_is_the_default_and_ships_small():
@@ -49,29 +56,33 @@ def test_negation_and_contrast(text, is_positive):
 
 
 def test_occlusion_is_the_score_change_without_the_word():
+    # The encoder trained from scratch: less saturated, so log-odds from probabilities are
+    # precise enough to compare with.
     text = "The acting was good, but the plot was dull."
-    result = sentiment.attributions(text, KEY)
-    (full,) = positive([text])
-    assert result["positive"] == pytest.approx(full, abs=1e-5)
+    key = "sentiment-encoder"
+    result = sentiment.attributions(text, key)
+    (p,) = positive([text], key)
+    assert result["positive"] == pytest.approx(p, abs=1e-5)
+    full = log_odds(text, key)
     spans = sentiment.words(text)
     for (start, end), (word, score) in zip(spans, result["words"]):
         assert word == text[start:end]
-        (without,) = positive([sentiment.without(text, (start, end))])
-        assert score == pytest.approx(full - without, abs=1e-4)
+        without = log_odds(sentiment.without(text, (start, end)), key)
+        assert score == pytest.approx(full - without, abs=1e-3)
     assert "".join(piece for piece, _ in result["segments"]) == text
 
 
 def test_dropping_the_top_word_moves_the_score_most():
     for text in ["What a wonderful, heartfelt film.", "The waiter was rude and slow.",
                  "Good acting, but a dull plot."]:
-        result = sentiment.attributions(text, KEY)
+        result = sentiment.attributions(text, "sentiment-encoder")
         ranked = sorted(result["words"], key=lambda w: abs(w[1]))
         spans = dict(zip([w for w, _ in result["words"]], sentiment.words(text)))
-        (full,) = positive([text])
+        full = log_odds(text, "sentiment-encoder")
         top, low = ranked[-1][0], ranked[0][0]
-        (p_top,) = positive([sentiment.without(text, spans[top])])
-        (p_low,) = positive([sentiment.without(text, spans[low])])
-        assert abs(full - p_top) > abs(full - p_low)
+        drop_top = log_odds(sentiment.without(text, spans[top]), "sentiment-encoder")
+        drop_low = log_odds(sentiment.without(text, spans[low]), "sentiment-encoder")
+        assert abs(full - drop_top) > abs(full - drop_low)
 
 
 def test_without_removes_one_word_and_one_space():
