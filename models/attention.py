@@ -19,7 +19,7 @@ import torch
 from models import registry, text
 
 MAX_TOKENS = 256  # what is shown at most: longer texts are cut, and the user is told
-OVERVIEW_SIZE = 48  # a thumbnail of the overview is at most this many cells a side
+OVERVIEW_SIZE = 32  # a thumbnail of the overview is at most this many cells a side
 
 
 def task_of(model_key) -> str:

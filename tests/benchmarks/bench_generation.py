@@ -56,7 +56,8 @@ def tokens_per_second(runs: int) -> None:
                 theirs.append((out.shape[1] - x.shape[1]) / (time.perf_counter() - t))
         a, b = statistics.median(ours), statistics.median(theirs)
         print(f"{name}, {N_NEW} new tokens: ours {a:.0f} tokens/s, model.generate {b:.0f} "
-              f"tokens/s (ours {100 * (b - a) / b:+.1f} % slower; median of {runs})")
+              f"tokens/s (ours {abs(100 * (a - b) / b):.1f} % {'faster' if a >= b else 'slower'}; "
+              f"median of {runs})")
 
 
 def api(calls: int) -> None:
