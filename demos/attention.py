@@ -215,8 +215,9 @@ def build():
             model = gr.Dropdown(choices, value=choices[0][1], label="Model",
                                 elem_id="att-model")
             layer = gr.Slider(1, 6, value=6, step=1, label="Layer", elem_id="att-layer")
+            # Custom values pass: an API client may send head=3 or "3"; select() checks them.
             head = gr.Dropdown(_head_choices(12), value="mean", label="Head or aggregate",
-                               elem_id="att-head")
+                               allow_custom_value=True, elem_id="att-head")
             focus = gr.Dropdown([], label="Focus on one token", elem_id="att-focus")
             message = gr.Markdown(elem_id="att-message")
             download = gr.File(label="The map as a table (CSV)", elem_id="att-csv")

@@ -39,6 +39,12 @@ def test_attention_map_carries_weights_and_tokens(client, model, causal):
     assert "layer 2, head 1" in fig["layout"]["title"]["text"]
 
 
+def test_head_as_a_number(client):
+    out = client.predict(text=TEXT, model="sentiment-encoder", layer=1, head=3,
+                         api_name="/attention_map")
+    assert "layer 1, head 3" in figure(out[0])["layout"]["title"]["text"]
+
+
 @pytest.mark.parametrize("head", ["mean", "rollout"])
 def test_aggregates(client, head):
     out = client.predict(text=TEXT, model="sentiment-minilm", layer=6, head=head,
@@ -50,7 +56,8 @@ def test_aggregates(client, head):
     (dict(text=""), "Type some text"), (dict(text="\x00\x01"), "Type some text"),
     (dict(text="A", model="shakespeare-gpt"), "single token"),
     (dict(layer=9), "does not exist|greater than maximum"), (dict(layer=0), "does not exist|less"),
-    (dict(head="13"), "does not exist|not in the list"), (dict(head="all"), "not in the list|Head"),
+    (dict(head="13"), "does not exist"), (dict(head="all"), "Head must be"),
+    (dict(head=2.5), "Head must be"), (dict(head=None), "Head must be"),
     (dict(model="bert-base-uncased"), "not in the list|not available"),
     (dict(model="/etc/passwd"), "not in the list|not available"),
 ])
