@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import gradio as gr
@@ -13,7 +14,12 @@ from models import digits
 TITLE = "Digits"
 SLUG = "digits"
 EXAMPLES_DIR = Path(__file__).parent / "examples" / "digits"
-EXAMPLES = [str(EXAMPLES_DIR / f"{d}.png") for d in range(10)]
+# Ten held-out MNIST digits, then two drawings that are not digits (made by
+# models/training/make_non_digit_fixture.py), to see the honest answer with one click.
+NON_DIGITS = [("not-a-digit-letter-A.png", "A drawn letter A, not a digit"),
+              ("not-a-digit-star.png", "A drawn star, not a digit")]
+EXAMPLES = [str(EXAMPLES_DIR / f"{d}.png") for d in range(10)] + [
+    str(EXAMPLES_DIR / name) for name, _ in NON_DIGITS]
 
 INTRO = """### Draw a digit, 0 to 9, and watch two networks read it
 The prediction updates with every stroke. No drawing hand? Click one of the held-out MNIST
@@ -35,8 +41,9 @@ up, blue pushes down). It is less accurate than the CNN, so the two can disagree
 
 **When it is not sure.** The probabilities always add up to 100 %, even for a scribble: a
 classifier has no "none of these" answer, and an ordinary one names nonsense with 99 %
-confidence. Ours was also shown thousands of non-digits (noise, blobs, scribbles, hatching) with
-"I don't know" (equal probabilities) as the right answer, so it spreads its bets when it should;
+confidence. Ours was also shown thousands of non-digits (noise, scribbles, hatching, and what
+people draw to test it: letters, symbols, stars, hearts, arrows) with "I don't know" (equal
+probabilities) as the right answer, so it spreads its bets when it should (*outlier exposure*);
 and we measure how far your drawing's features lie from those of real digits. Below 80 % we say
 "not sure"; when the bets are spread wide or the drawing is far from any digit, we say it does
 not look like a digit.
@@ -48,18 +55,20 @@ not look like a digit.
 # the brush). Polls, as the canvas mounts late.
 PAGE_JS = """
 () => {
+  const NON_DIGIT_NAMES = NON_DIGIT_NAMES_JSON;
   let tries = 0;
   const timer = setInterval(() => {
     const brush = document.querySelector('#digit-sketchpad button[aria-label="Brush"]');
     if (brush && !brush.classList.contains("highlight")) brush.click();
     // Name the example buttons for screen readers (gradio renders their images without alt).
     document.querySelectorAll("#digit-examples button.gallery-item").forEach((b, i) =>
-      b.setAttribute("aria-label", `Held-out MNIST digit ${i}`));
+      b.setAttribute("aria-label",
+                     i < 10 ? `Held-out MNIST digit ${i}` : NON_DIGIT_NAMES[i - 10]));
     // Keep watching for a few seconds: the canvas may mount, or reset its tool, a little later.
     if (++tries > 150) clearInterval(timer);
   }, 100);
 }
-"""
+""".replace("NON_DIGIT_NAMES_JSON", json.dumps([name for _, name in NON_DIGITS]))
 
 # The brush must survive shrinking a ~250 px drawing to 20 px: a thin pen fades to nothing.
 BRUSH = gr.Brush(default_size=12, colors=["#000000"], default_color="#000000",
@@ -159,8 +168,8 @@ def build():
                                   brush=BRUSH, layers=False, height=340, width=340,
                                   elem_id="digit-sketchpad")
             clear = gr.ClearButton([sketch], value="Clear", elem_id="digit-clear")
-            examples = gr.Examples(EXAMPLES, inputs=sketch, examples_per_page=10,
-                                   label="Held-out MNIST digits (click one)",
+            examples = gr.Examples(EXAMPLES, inputs=sketch, examples_per_page=12,
+                                   label="Held-out MNIST digits, and two non-digits (click one)",
                                    elem_id="digit-examples")
         with gr.Column(scale=1, min_width=300):
             label = gr.Label(num_top_classes=3, label="Prediction", elem_id="digit-label")

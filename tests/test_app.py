@@ -125,3 +125,15 @@ def test_building_the_app_loads_no_language_model():
                          check=True, env={**__import__("os").environ,
                                           "GRADIO_ANALYTICS_ENABLED": "False"})
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_a_drawn_letter_is_not_called_a_digit(client, tmp_path):
+    """The letter A example, black on white as a visitor's PNG would be."""
+    from conftest import ROOT
+
+    ink = Image.open(ROOT / "demos/examples/digits/not-a-digit-letter-A.png")
+    path = tmp_path / "A.png"
+    Image.fromarray(255 - np.asarray(ink)).save(path)
+    _, message, *_ = client.predict({"background": handle_file(path), "layers": [],
+                                     "composite": None}, api_name="/classify_digit")
+    assert "✅" not in message and ("not" in message.lower()), message

@@ -111,6 +111,18 @@ def test_clear_button_empties_the_canvas_and_the_prediction(page):
     wait_for_prediction(page, "1")
 
 
+def test_a_drawn_letter_is_not_a_digit(page):
+    # An H: two uprights and a bar, drawn with the mouse.
+    stroke(page, [(0.3, 0.2), (0.3, 0.8)])
+    stroke(page, [(0.7, 0.2), (0.7, 0.8)])
+    stroke(page, [(0.3, 0.5), (0.7, 0.5)])
+    page.wait_for_function(
+        "() => { const m = document.querySelector('#digit-message').innerText;"
+        " return m.includes('not look like a digit') || m.includes('Not sure'); }",
+        timeout=20_000)
+    shot(page, "letter-H")
+
+
 def test_clicking_an_example_classifies_it(page):
     # By its accessible name, as a screen reader or keyboard user would find it.
     page.get_by_role("button", name="Held-out MNIST digit 3").click()

@@ -149,3 +149,19 @@ def test_nonsense_is_not_confidently_a_digit():
     assert full["verdict"] == "not a digit" and "ink" in full["message"]
     dot = digits.classify_sketch(None, [stroke_canvas(box=(140, 146, 140, 146))], None)
     assert dot["verdict"] == "not a digit" and "dot" in dot["message"]
+
+
+def test_drawn_letters_and_shapes_rarely_get_the_confident_mark():
+    """80 hand-drawn letters and shapes (tests/data/non_digits.npz, made by
+    models/training/make_non_digit_fixture.py, never trained on): at most 10 % may be named as
+    a digit with confidence."""
+    data = np.load(DATA / "non_digits.npz")
+    confident = []
+    for ink, name in zip(data["images"], data["names"]):
+        layer = np.zeros((*ink.shape, 4), np.uint8)
+        layer[..., 3] = ink  # a Sketchpad layer: the strokes in the alpha channel
+        result = digits.classify_sketch(None, [layer], None)
+        if result["verdict"] == "confident":
+            confident.append(f"{name}: {result['label']} {result['confidence']:.0%}")
+    assert len(data["images"]) == 80
+    assert len(confident) <= 8, confident
