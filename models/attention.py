@@ -13,6 +13,8 @@ its maps are lower triangles. An encoder (BERT) is *bidirectional*: every token 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -119,7 +121,8 @@ def select(result: dict, layer, head) -> tuple[np.ndarray, str]:
 def _index(value, n: int, name: str) -> int:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not math.isfinite(value) or value != int(value)):
         raise ValueError(f"{name} must be a whole number from 1 to {n}"
                          + (' (or "mean" / "rollout")' if name == "Head" else "") + ".")
     if not 1 <= int(value) <= n:

@@ -1,0 +1,174 @@
+"""A catalogue of bad inputs sent through the public API to every endpoint. Each must get a
+valid answer or a clear error (a sentence, not a Python internal), and the server must answer a
+normal request right after."""
+
+import io
+
+import numpy as np
+import pytest
+from gradio_client import handle_file
+from gradio_client.exceptions import AppError
+from PIL import Image
+
+# Messages that betray an unhandled exception rather than a sentence written for the user.
+INTERNAL = ("Traceback", "NoneType", "object is not", "object has no attribute", "Errno",
+            "unsupported operand", "index out of range", "not subscriptable", "upstream Gradio")
+
+NORMAL = {
+    "/classify_digit": None,  # set in the fixture: needs a file
+    "/plot_activations": dict(functions=["relu"], x_min=-3, x_max=3, show_derivatives=True,
+                              alpha=0.1),
+    "/softmax": dict(logits="1, 2, 3", temperature=1),
+    "/neuron": dict(function="sigmoid", w=1, b=0, alpha=0.1),
+    "/generate_text": dict(prompt="ROMEO.\n", temperature=0.8, max_new_tokens=3, top_k=40,
+                           top_p=0.95, seed=0),
+    "/next_token_distribution": dict(prompt="ROMEO.\n", temperature=1, top_k=0, top_p=1),
+    "/step_token": dict(prompt="ROMEO.\n", temperature=1, top_k=0, top_p=1, seed=0),
+    "/classify_sentiment": dict(text="good film"),
+    "/explain_sentiment": dict(text="good film"),
+    "/compare_sentences": dict(text_a="good", text_b="not good"),
+    "/compare_models": dict(text="good"),
+    "/attention_map": dict(text="the cat sat", model="sentiment-minilm", layer=1, head="mean"),
+    "/attention_pair": dict(text="the cat sat", both=True),
+}
+STRINGS = ["", " ", "\x00", "\x00abc\x07", "🙂" * 50, "مرحبا بالعالم", "<script>alert(1)</script>",
+           "x" * 1_000_000]
+# gradio_client cannot send NaN or infinities (they are not JSON); tests/test_app.py sends them
+# over raw HTTP.
+NUMBERS = [None, 1e308, -1e308, -1, 0, 10**12, 2.5, "7", "seven", [1], {"a": 1}, True]
+
+
+def png(tmp_path, name, image):
+    path = tmp_path / name
+    image.save(path)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def digit_png(tmp_path_factory):
+    data = np.load(__import__("conftest").DATA / "mnist_heldout.npz")
+    path = tmp_path_factory.mktemp("img") / "digit.png"
+    Image.fromarray(255 - data["images"][0]).resize((280, 280)).save(path)
+    return str(path)
+
+
+def sketch(path):
+    return {"background": handle_file(path), "layers": [], "composite": None}
+
+
+def check(client, api, kwargs=None, args=None):
+    """Send a request; a valid answer or a clear error are both fine. Returns the answer or
+    the error's text."""
+    try:
+        return client.predict(*(args or []), **(kwargs or {}), api_name=api)
+    except AppError as e:
+        message = str(e)
+        # gradio's own refusal of a value a component cannot take names the component and what
+        # it expected ("Expected a `float`, but the value passed ... was: None"): clear enough.
+        clear = ("Could not preprocess input component" in message and "Expected" in message
+                 or "is not in the list of choices" in message
+                 or "validation error for EditorData" in message)
+        assert clear or (message.strip() and not any(bad in message for bad in INTERNAL)), (
+            api, {k: str(v)[:40] for k, v in (kwargs or {}).items()}, message[:300])
+        return message
+
+
+def still_normal(client, digit_png, api):
+    kwargs = NORMAL[api] if api != "/classify_digit" else None
+    args = [sketch(digit_png)] if api == "/classify_digit" else None
+    out = client.predict(*(args or []), **(kwargs or {}), api_name=api)
+    assert out is not None
+
+
+TEXT_FIELDS = [("/generate_text", "prompt"), ("/next_token_distribution", "prompt"),
+               ("/step_token", "prompt"), ("/classify_sentiment", "text"),
+               ("/explain_sentiment", "text"), ("/compare_sentences", "text_a"),
+               ("/compare_models", "text"), ("/attention_map", "text"),
+               ("/attention_pair", "text"), ("/softmax", "logits")]
+
+
+@pytest.mark.parametrize("api, field", TEXT_FIELDS)
+def test_odd_and_enormous_text(client, digit_png, api, field):
+    for value in STRINGS + [None, 42, ["a", "list"], {"a": "dict"}]:
+        check(client, api, {**NORMAL[api], field: value})
+    still_normal(client, digit_png, api)
+
+
+NUMBER_FIELDS = [("/generate_text", f) for f in ("temperature", "max_new_tokens", "top_k",
+                                                  "top_p", "seed")] + [
+    ("/next_token_distribution", "temperature"), ("/step_token", "seed"),
+    ("/softmax", "temperature"), ("/plot_activations", "x_min"), ("/plot_activations", "alpha"),
+    ("/neuron", "w"), ("/attention_map", "layer"), ("/attention_map", "head")]
+
+
+@pytest.mark.parametrize("api, field", NUMBER_FIELDS)
+def test_wrong_numbers(client, digit_png, api, field):
+    for value in NUMBERS:
+        check(client, api, {**NORMAL[api], field: value})
+    still_normal(client, digit_png, api)
+
+
+@pytest.mark.parametrize("api, field", [
+    ("/generate_text", "model"), ("/next_token_distribution", "model"),
+    ("/classify_sentiment", "model"), ("/attention_map", "model")])
+def test_model_keys_that_are_not_allowed(client, digit_png, api, field):
+    for value in ["gpt2-xl", "openai-community/gpt2", "../../etc/passwd", "/etc/passwd",
+                  "https://example.com/model.bin", "", None, 3]:
+        answer = check(client, api, {**NORMAL[api], field: value})
+        if value is not None:  # None falls back to the default model
+            assert isinstance(answer, str), (api, value, answer)
+    still_normal(client, digit_png, api)
+
+
+def images(tmp_path):
+    """Pictures of every mode, broken and empty files, and a 10,000 x 10,000 one."""
+    base = Image.new("L", (280, 280), 255)
+    base.paste(0, (130, 40, 150, 240))  # a 1
+    out = {mode: png(tmp_path, f"mode-{mode}.png" if mode not in ("CMYK",) else "c.tiff",
+                     base.convert(mode))
+           for mode in ("1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16", "F", "CMYK")
+           if mode != "F"}
+    out["F"] = png(tmp_path, "f.tiff", base.convert("F"))
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 100)
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "text.png").write_text("not an image at all")
+    huge = Image.new("L", (10_000, 10_000), 255)
+    out["huge"] = png(tmp_path, "huge.png", huge)
+    out["tiny"] = png(tmp_path, "tiny.png", Image.new("RGB", (1, 1)))
+    for name in ("broken.png", "empty.png", "text.png"):
+        out[name] = str(tmp_path / name)
+    return out
+
+
+def test_every_kind_of_picture(client, digit_png, tmp_path):
+    for name, path in images(tmp_path).items():
+        for value in (sketch(path), {"background": None, "layers": [handle_file(path)],
+                                     "composite": None},
+                      {"background": None, "layers": [], "composite": handle_file(path)}):
+            answer = check(client, "/classify_digit", args=[value])
+            if not isinstance(answer, str):
+                assert isinstance(answer[1], str) and answer[1], name
+        still_normal(client, digit_png, "/classify_digit")
+
+
+def test_wrong_sketch_values(client, digit_png):
+    for value in [None, "a string", 5, [], {}, {"background": "/etc/passwd", "layers": [],
+                                                "composite": None},
+                  {"background": None, "layers": None, "composite": None},
+                  {"background": None, "layers": ["/etc/passwd"], "composite": None}]:
+        check(client, "/classify_digit", args=[value])
+    still_normal(client, digit_png, "/classify_digit")
+
+
+def test_wrong_function_lists(client, digit_png):
+    for value in [None, "relu", ["relu"] * 100, ["nope"], [None], [1, 2], {"relu": 1}]:
+        check(client, "/plot_activations", {**NORMAL["/plot_activations"], "functions": value})
+    for value in [None, "nope", 5, ["relu"]]:
+        check(client, "/neuron", {**NORMAL["/neuron"], "function": value})
+    still_normal(client, digit_png, "/plot_activations")
+
+
+def test_image_buffer_helper_is_sane():
+    buffer = io.BytesIO()
+    Image.new("RGB", (2, 2)).save(buffer, format="PNG")
+    assert buffer.getvalue().startswith(b"\x89PNG")
