@@ -40,6 +40,15 @@ def build_app() -> gr.Blocks:
             for module in DEMOS:
                 with gr.Tab(module.TITLE, id=module.SLUG):
                     module.build()
+    # One page per demo, for embedding a single demo in a blog post: /digits, /attention, ...
+    for module in DEMOS:
+        with demo.route(module.TITLE, f"/{module.SLUG}", show_in_navbar=False):
+            module.build()
+    # The pages' events serve their own page; the public API is the main page's, under the
+    # names the README lists (a page's copy would otherwise appear as classify_digit_1, ...).
+    for fn in demo.fns.values():
+        if fn.page:
+            fn.api_visibility = "private"
     demo.queue(default_concurrency_limit=2, max_size=64)
     return demo
 

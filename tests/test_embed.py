@@ -1,0 +1,73 @@
+"""One-demo pages for embedding (/digits, /activations, ...), in a real browser: at a phone's
+width (375 px) and a blog column's (700 px), in light and dark mode, nothing overflows sideways,
+every control is on screen, and the page asks nothing of any server but ours."""
+
+import os
+import shutil
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = os.environ.get("SCREENSHOT_DIR")
+# Each demo page, what shows it is ready, and one thing a reader would do there.
+PAGES = {
+    "digits": ("#digit-sketchpad canvas", "#digit-examples button.gallery-item", "#digit-label h2"),
+    "activations": ("#act-plot .js-plotly-plot", "#act-functions label:nth-child(4)",
+                    "#act-plot .js-plotly-plot"),
+    "generation": ("#gen-chart .js-plotly-plot", "#gen-step", "#gen-tokens .np-token"),
+    "sentiment": ("#sent-label h2", "#sent-compare", "#sent-b-out-label h2"),
+    "attention": ("#att-heatmap .js-plotly-plot", "#att-pair-toggle input",
+                  "#att-causal .js-plotly-plot"),
+}
+OFFSCREEN_CONTROLS = """() => [...document.querySelectorAll(
+    'button, input, textarea, select, [role=tab], canvas')].filter(e => {
+  const r = e.getBoundingClientRect();
+  return r.width > 0 && r.height > 0 && (r.left < -1 || r.right > window.innerWidth + 1);
+}).map(e => `${e.tagName} ${e.id || e.getAttribute('aria-label') || ''}`)"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield browser
+        browser.close()
+
+
+@pytest.mark.parametrize("slug", list(PAGES))
+def test_demo_page_fits_a_phone_and_a_column_in_both_themes(browser, app_url, slug):
+    ready, action, after = PAGES[slug]
+    for width in (375, 700):
+        for scheme in ("light", "dark"):
+            context = browser.new_context(viewport={"width": width, "height": 900},
+                                          color_scheme=scheme)
+            page = context.new_page()
+            requests = []
+            page.on("request", lambda r, seen=requests: seen.append(r.url))
+            page.goto(f"{app_url}/{slug}")
+            page.wait_for_selector(ready, timeout=30_000)
+            assert page.locator("[role=tab]").count() == 0  # only this demo, no tabs
+            if (width, scheme) == (375, "light"):  # use it once, as a reader would
+                page.locator(action).first.click()
+                page.wait_for_selector(after, timeout=30_000)
+            page.wait_for_timeout(300)
+            widths = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+            assert widths[0] <= widths[1], (slug, width, scheme, widths)
+            assert page.evaluate(OFFSCREEN_CONTROLS) == [], (slug, width, scheme)
+            dark = page.evaluate("() => document.body.classList.contains('dark') || "
+                                 "document.querySelector('.dark') !== null")
+            assert dark == (scheme == "dark"), (slug, scheme)
+            if SHOTS:
+                page.screenshot(path=os.path.join(SHOTS, f"embed-{slug}-{width}-{scheme}.png"),
+                                full_page=True)
+            outside = [u for u in requests if not u.startswith(app_url)
+                       and not u.startswith(("data:", "blob:"))]
+            assert outside == [], (slug, outside)
+            context.close()
