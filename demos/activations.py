@@ -3,6 +3,8 @@ does to a real network's training."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import gradio as gr
 import plotly.graph_objects as go
 
@@ -174,7 +176,17 @@ def training_figures() -> tuple[go.Figure, go.Figure, str]:
             plots.style(accuracy, title="Held-out accuracy"), summary)
 
 
+@lru_cache(maxsize=1)
+def _initial() -> dict:
+    """The figures the tab opens with, computed once: the app builds each tab twice (in the
+    tabbed app and on its own page)."""
+    return {"curves": plot_activations(DEFAULT, -6, 6, True, 0.1, 1.0, True),
+            "neuron": plot_neuron("sigmoid", 1, 0), "softmax": softmax("4, 2, 1, 0.5, -1", 1),
+            "training": training_figures()}
+
+
 def build():
+    initial = _initial()
     gr.Markdown(EXPLANATION, latex_delimiters=LATEX)
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
@@ -190,7 +202,7 @@ def build():
             alpha = gr.Slider(0, 1, value=0.1, step=0.01, label="α (Leaky ReLU slope, ELU floor)")
             probe_x = gr.Slider(-10, 10, value=1.0, step=0.1, label="Probe: read f and f′ at x")
         with gr.Column(scale=3):
-            first = plot_activations(DEFAULT, -6, 6, True, 0.1, 1.0, True)
+            first = initial["curves"]
             figure = gr.Plot(first[0], label="Functions", elem_id="act-plot")
             probe_table = gr.Markdown(first[2], elem_id="act-probe")
     formulas = gr.Markdown(first[1], latex_delimiters=LATEX, elem_id="act-formulas")
@@ -206,7 +218,7 @@ def build():
             w = gr.Slider(-5, 5, value=1, step=0.1, label="weight w")
             b = gr.Slider(-5, 5, value=0, step=0.1, label="bias b")
         with gr.Column(scale=3):
-            neuron_plot = gr.Plot(plot_neuron("sigmoid", 1, 0), label="One neuron",
+            neuron_plot = gr.Plot(initial["neuron"], label="One neuron",
                                   elem_id="act-neuron")
     gr.on([c.change for c in (neuron_fn, w, b, alpha)], plot_neuron, [neuron_fn, w, b, alpha],
           neuron_plot, api_name="neuron", trigger_mode="always_last", show_progress="hidden")
@@ -220,7 +232,7 @@ def build():
             temperature = gr.Slider(0, 2, value=1, step=0.05,
                                     label="Temperature T (0 = argmax, 1 = unchanged)",
                                     elem_id="softmax-temperature")
-            first = softmax("4, 2, 1, 0.5, -1", 1)
+            first = initial["softmax"]
             probabilities = gr.Label(first[0], label="Probabilities", num_top_classes=5)
         with gr.Column(scale=3):
             softmax_plot = gr.Plot(first[1], label="softmax", elem_id="softmax-plot")
@@ -231,7 +243,7 @@ def build():
           show_progress="hidden")
 
     gr.Markdown(TRAINING_EXPLANATION)
-    loss_fig, accuracy_fig, summary = training_figures()
+    loss_fig, accuracy_fig, summary = initial["training"]
     gr.Markdown(summary, elem_id="act-training-summary")
     with gr.Row():
         gr.Plot(loss_fig, label="Training loss")

@@ -53,7 +53,7 @@ def main():
 
     png = digit_png(Path("/tmp") / "bench_digit.png")
     sketch = {"background": handle_file(str(png)), "layers": [], "composite": None}
-    with server(["app.py"]) as (client, started):
+    with server(["app.py"]) as (client, started, _):
         t0 = time.perf_counter()
         client.predict(sketch, api_name="/classify_digit")
         print(f"python app.py -> first answered /classify_digit: "

@@ -63,7 +63,7 @@ def tokens_per_second(runs: int) -> None:
 def api(calls: int) -> None:
     floor = echo_floor(calls)
     print(f"gradio's floor (trivial echo endpoint): median {floor * 1000:.0f} ms")
-    with server(["app.py"]) as (client, _):
+    with server(["app.py"]) as (client, _, _):
         args = dict(prompt=PROMPT, temperature=0.8, top_k=40, top_p=0.95)
         client.predict(**args, api_name="/next_token_distribution")  # loads the model
         first = []

@@ -93,7 +93,7 @@ def main():
 
     floor = echo_floor(args.calls)
     print(f"gradio's floor (trivial echo endpoint): median {floor * 1000:.0f} ms")
-    with server(["app.py"]) as (client, _):
+    with server(["app.py"]) as (client, _, _):
         client.predict(text=SENTENCE, api_name="/classify_sentiment")
         print("/classify_sentiment, 30 words: " + summary(timed(
             lambda: client.predict(text=SENTENCE, api_name="/classify_sentiment"), args.calls),

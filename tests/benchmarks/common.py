@@ -46,7 +46,7 @@ def free_port() -> int:
 @contextmanager
 def server(args: list[str], timeout: float = 180):
     """Start a gradio server (`python *args`) on a free loopback port; yield (client, seconds
-    from the start until its API answered), and stop it afterwards."""
+    from the start until its API answered, the process), and stop it afterwards."""
     from gradio_client import Client
 
     port = free_port()
@@ -66,7 +66,7 @@ def server(args: list[str], timeout: float = 180):
                 client = Client(f"http://127.0.0.1:{port}/", verbose=False)
             except Exception:
                 time.sleep(0.1)
-        yield client, time.perf_counter() - t0
+        yield client, time.perf_counter() - t0, process
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -94,6 +94,6 @@ def summary(seconds: list[float], floor: float | None = None) -> str:
 
 def echo_floor(n: int = 30) -> float:
     """gradio's floor in this run: the median seconds of a trivial echo call."""
-    with server(["-c", ECHO_APP]) as (client, _):
+    with server(["-c", ECHO_APP]) as (client, _, _):
         client.predict("hi", api_name="/echo")
         return statistics.median(timed(lambda: client.predict("hi", api_name="/echo"), n))

@@ -1,0 +1,188 @@
+"""Benchmark: the whole app as it ships. Starts `python app.py` on loopback, as a new user would.
+
+    python tests/benchmarks/bench_ship.py [--calls 20] [--clients 16] [--seconds 60]
+
+Prints, for this machine:
+- cold start: `python app.py` -> first answered request, against a bare
+  `import gradio, torch, transformers` in the same run (target: at most 1.0 x);
+- the first answer of every tab on that fresh server (the language tabs load transformers and
+  their model on their first request);
+- latency (median, p95) of every endpoint through gradio_client, against gradio's floor (a
+  trivial echo endpoint of a minimal app, measured in the same run);
+- the server's peak resident memory with every bundled model loaded and used (target < 1.5 GB);
+- load: --clients concurrent clients, each its own gradio_client, calling a mix of endpoints
+  (generation included) for --seconds, on loopback only and bounded in time: failures (target:
+  none), p95 of the classification endpoints (target < 1 s), throughput, and whether the
+  server answers normally afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import ENV, ROOT, echo_floor, machine, server, summary, timed  # noqa: E402
+
+SENTENCE = "The food was cold and the service slow, but the view was stunning."
+TEXT = "The animal didn't cross the street because it was too tired."
+
+
+def calls(digit):
+    """Each endpoint with a typical request."""
+    from gradio_client import handle_file
+
+    sketch = {"background": handle_file(digit), "layers": [], "composite": None}
+    return {
+        "classify_digit": ([sketch], {}),
+        "plot_activations": ([], dict(functions=["sigmoid", "relu"], x_min=-6, x_max=6,
+                                      show_derivatives=True, alpha=0.1)),
+        "softmax": ([], dict(logits="2, 1, 0.1", temperature=0.5)),
+        "next_token_distribution": ([], dict(prompt="ROMEO.\n", temperature=0.8, top_k=40,
+                                             top_p=0.95)),
+        "classify_sentiment": ([], dict(text=SENTENCE)),
+        "explain_sentiment": ([], dict(text=SENTENCE)),
+        "attention_map": ([], dict(text=TEXT, model="sentiment-minilm", layer=6, head="mean")),
+    }
+
+
+def first_token(client, **kwargs) -> tuple[float, float]:
+    """(seconds to the first streamed update, tokens per second over the whole generation)."""
+    t = time.perf_counter()
+    job = client.submit(prompt="ROMEO.\n", temperature=0.8, top_k=40, top_p=0.95, seed=0,
+                        api_name="/generate_text", **kwargs)
+    while not job.outputs() and not job.done():
+        time.sleep(0.002)
+    first = time.perf_counter() - t
+    job.result(timeout=120)
+    status = job.outputs()[-1][1]  # "**N tokens in S s: R tokens per second**"
+    rate = float(status.split(":")[1].split("tokens per second")[0].strip().strip("*"))
+    return first, rate
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def load_test(url: str, digit: str, n_clients: int, seconds: float) -> dict:
+    """n_clients threads, each with its own client, calling a random endpoint in a loop until
+    `seconds` have passed (each call bounded by a 120 s timeout)."""
+    from gradio_client import Client
+
+    results, lock = [], threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def worker(i):
+        client = Client(url, verbose=False)
+        rng = random.Random(i)
+        mix = calls(digit)
+        names = list(mix) + ["generate_text"] * 2
+        while time.perf_counter() < deadline:
+            name = rng.choice(names)
+            t = time.perf_counter()
+            try:
+                if name == "generate_text":
+                    client.predict(prompt="ROMEO.\n", temperature=0.8, max_new_tokens=50,
+                                   top_k=40, top_p=0.95, seed=i, api_name="/generate_text")
+                else:
+                    args, kwargs = mix[name]
+                    client.predict(*args, **kwargs, api_name=f"/{name}")
+                ok = True
+            except Exception as e:  # a failed request is what we count
+                ok = repr(e)[:200]
+            with lock:
+                results.append((name, time.perf_counter() - t, ok))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n_clients)]
+    start = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=seconds + 180)
+    return {"results": results, "seconds": time.perf_counter() - start}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--calls", type=int, default=20)
+    p.add_argument("--clients", type=int, default=16)
+    p.add_argument("--seconds", type=float, default=60)
+    args = p.parse_args()
+    import numpy as np
+    from PIL import Image
+
+    print(f"machine: {machine()}")
+    digit = "/tmp/bench_ship_digit.png"
+    data = np.load(ROOT / "tests" / "data" / "mnist_heldout.npz")
+    Image.fromarray(255 - data["images"][0]).resize((280, 280)).save(digit)
+
+    imports = []
+    for _ in range(3):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import gradio, torch, transformers"], check=True,
+                       env=ENV, cwd=ROOT)
+        imports.append(time.perf_counter() - t)
+    bare = statistics.median(imports)
+    floor = echo_floor(args.calls)
+    print(f"bare import gradio, torch, transformers: {bare:.2f} s (median of 3); gradio's floor "
+          f"(echo): median {floor * 1000:.0f} ms")
+
+    with server(["app.py"]) as (client, started, process):
+        mix = calls(digit)
+        t = time.perf_counter()
+        client.predict(*mix["softmax"][0], **mix["softmax"][1], api_name="/softmax")
+        cold = started + time.perf_counter() - t
+        print(f"python app.py -> first answered request: {cold:.2f} s = {cold / bare:.2f} x the "
+              "bare import")
+        for name, (a, kw) in mix.items():
+            if name == "softmax":
+                continue
+            t = time.perf_counter()
+            client.predict(*a, **kw, api_name=f"/{name}")
+            print(f"  first answer of /{name} on a fresh server: {time.perf_counter() - t:.2f} s")
+        first, _ = first_token(client, max_new_tokens=20)
+        print(f"  first streamed token of /generate_text on that server: {first:.2f} s")
+        client.predict(text="good", api_name="/compare_models")  # loads the second encoder
+
+        for name, (a, kw) in mix.items():
+            print(f"/{name}: " + summary(timed(
+                lambda a=a, kw=kw, name=name: client.predict(*a, **kw, api_name=f"/{name}"),
+                args.calls), floor))
+        firsts, rates = zip(*(first_token(client, max_new_tokens=200) for _ in range(5)))
+        print(f"/generate_text (200 tokens): time to first token {summary(list(firsts), floor)};"
+              f" {statistics.median(rates):.0f} tokens/s (median of 5)")
+        print(f"peak resident memory of the server, every bundled model loaded and used: "
+              f"{peak_rss_mb(process.pid):.0f} MB")
+
+        url = client.src
+        load = load_test(url, digit, args.clients, args.seconds)
+        results = load["results"]
+        failed = [r for r in results if r[2] is not True]
+        print(f"load: {args.clients} clients for {args.seconds:.0f} s: {len(results)} requests "
+              f"({len(results) / load['seconds']:.1f} per second), {len(failed)} failed")
+        for f in failed[:5]:
+            print(f"  failed: {f}")
+        by_name: dict[str, list[float]] = {}
+        for name, seconds, ok in results:
+            if ok is True:
+                by_name.setdefault(name, []).append(seconds)
+        for name, secs in sorted(by_name.items()):
+            print(f"  under load /{name}: {summary(secs)}")
+        t = time.perf_counter()
+        client.predict(*mix["classify_digit"][0], api_name="/classify_digit")
+        print(f"after the load, /classify_digit answers in {(time.perf_counter() - t) * 1000:.0f}"
+              f" ms; peak resident memory {peak_rss_mb(process.pid):.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
