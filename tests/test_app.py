@@ -137,3 +137,16 @@ def test_a_drawn_letter_is_not_called_a_digit(client, tmp_path):
     _, message, *_ = client.predict({"background": handle_file(path), "layers": [],
                                      "composite": None}, api_name="/classify_digit")
     assert "✅" not in message and ("not" in message.lower()), message
+
+
+def test_the_queue_and_generation_are_bounded():
+    """A bounded queue (more waiting requests are refused, not piled up), and caps on each
+    generation's tokens and seconds."""
+    import app
+    from models import generation
+
+    demo = app.build_app()
+    assert demo._queue.max_size == 64
+    assert generation.MAX_NEW_TOKENS == 400 and generation.MAX_SECONDS <= 30
+    limits = {fn.api_name: fn.concurrency_limit for fn in demo.fns.values() if not fn.page}
+    assert limits["generate_text"] == 2
