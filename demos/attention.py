@@ -181,8 +181,10 @@ def on_model(model, layer, head):
         n_layers, n_heads = attention.shape(model)
     except ValueError as e:
         _fail(e)
-    head = head if head in ("mean", "rollout") or (str(head).isdigit()
-                                                     and int(head) <= n_heads) else "mean"
+    try:
+        attention._index(head, n_heads, "Head")
+    except ValueError:  # a head this model does not have (or an aggregate)
+        head = head if head in ("mean", "rollout") else "mean"
     return (gr.update(maximum=n_layers, value=min(int(layer or 1), n_layers)),
             gr.update(choices=_head_choices(n_heads), value=head))
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 
 from models import registry, text
+from models.lazy import no_grad, torch
 
 MAX_TOKENS = 256  # what is shown at most: longer texts are cut, and the user is told
 OVERVIEW_SIZE = 32  # a thumbnail of the overview is at most this many cells a side
@@ -44,7 +44,7 @@ def shape(model_key) -> tuple[int, int]:
     return int(config.num_hidden_layers), int(config.num_attention_heads)
 
 
-@torch.no_grad()
+@no_grad
 def attentions(model_key, text_in) -> dict:
     """Tokens and attention weights (layers, heads, T, T) of `text_in` under `model_key`."""
     task = task_of(model_key)
@@ -119,8 +119,11 @@ def select(result: dict, layer, head) -> tuple[np.ndarray, str]:
 
 
 def _index(value, n: int, name: str) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())  # "3" from a dropdown or a client
+        except ValueError:
+            pass  # refused below, with a sentence
     if (isinstance(value, bool) or not isinstance(value, int | float)
             or not math.isfinite(value) or value != int(value)):
         raise ValueError(f"{name} must be a whole number from 1 to {n}"

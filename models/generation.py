@@ -22,9 +22,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import torch
-
 from models import registry, text
+from models.lazy import no_grad, torch
 
 MAX_NEW_TOKENS = 400  # server-side caps on one generation: tokens
 MAX_SECONDS = 30.0  # and wall-clock seconds
@@ -146,7 +145,7 @@ def prepare(prompt, model_key: str | None = None) -> Context:
     return Context(loaded, ids, notices)
 
 
-@torch.no_grad()
+@no_grad
 def next_logits(context: Context, ids: list[int]) -> torch.Tensor:
     """The model's scores for the token after `ids` (one full forward pass, no cache)."""
     x = torch.tensor([ids[-context.window:]])  # (1, T)

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import re
 
-import torch
-
 from models import registry, text
+from models.lazy import no_grad, torch
 
 MAX_TOKENS = 256  # what the encoder reads of a text (the rest is cut, and the user is told)
 MAX_WORDS = 120  # words explained, at most: the rest would be past MAX_TOKENS anyway
@@ -28,7 +27,7 @@ def _checked(texts) -> list[tuple[str, str | None]]:
     return [text.clean(t, "text", keep="start") for t in texts]
 
 
-@torch.no_grad()
+@no_grad
 def _log_odds(loaded: registry.Loaded, texts: list[str]) -> torch.Tensor:
     """log(P(positive) / P(negative)) for each text, in batches; texts longer than MAX_TOKENS
     are cut."""

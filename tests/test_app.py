@@ -114,13 +114,14 @@ def test_nan_and_infinity_over_raw_http_are_refused_cleanly(app_url, client):
 
 
 def test_building_the_app_loads_no_language_model():
-    """Start-up stays fast: transformers is imported on first use of a language model only."""
+    """Start-up stays fast: torch and transformers are imported on first use of a model only."""
     import subprocess
     import sys
 
     from conftest import ROOT
 
-    code = "import sys, app; app.build_app(); print('transformers' in sys.modules)"
+    code = ("import sys, app; app.build_app(); "
+            "print('transformers' in sys.modules or 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                          check=True, env={**__import__("os").environ,
                                           "GRADIO_ANALYTICS_ENABLED": "False"})
