@@ -1,15 +1,14 @@
 """One-demo pages for embedding (/digits, /activations, ...), in a real browser: at a phone's
 width (375 px) and a blog column's (700 px), in light and dark mode, nothing overflows sideways,
-every control is on screen, and the page asks nothing of any server but ours."""
+every control is on screen, and the page asks nothing of any server but ours. (The `browser`
+fixture, one Chromium for the whole session, is in conftest.py.)"""
 
 import os
-import shutil
 
 import pytest
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = os.environ.get("SCREENSHOT_DIR")
 # Each demo page, what shows it is ready, and one thing a reader would do there.
 PAGES = {
@@ -26,19 +25,6 @@ OFFSCREEN_CONTROLS = """() => [...document.querySelectorAll(
   const r = e.getBoundingClientRect();
   return r.width > 0 && r.height > 0 && (r.left < -1 || r.right > window.innerWidth + 1);
 }).map(e => `${e.tagName} ${e.id || e.getAttribute('aria-label') || ''}`)"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield browser
-        browser.close()
 
 
 @pytest.mark.parametrize("slug", list(PAGES))
