@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,17 +21,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ENV, ROOT, machine, server  # noqa: E402
-
-
-def import_time() -> float:
-    times = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import gradio, torch, transformers"], check=True,
-                       env=ENV, cwd=ROOT)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+from common import ROOT, import_time, machine, server  # noqa: E402
 
 
 def digit_png(path: Path, index: int = 0) -> Path:

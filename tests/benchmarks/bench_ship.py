@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -29,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ENV, ROOT, echo_floor, machine, server, summary, timed  # noqa: E402
+from common import ROOT, echo_floor, import_time, machine, server, summary, timed  # noqa: E402,E501
 
 SENTENCE = "The food was cold and the service slow, but the view was stunning."
 TEXT = "The animal didn't cross the street because it was too tired."
@@ -126,13 +125,7 @@ def main():
     data = np.load(ROOT / "tests" / "data" / "mnist_heldout.npz")
     Image.fromarray(255 - data["images"][0]).resize((280, 280)).save(digit)
 
-    imports = []
-    for _ in range(3):
-        t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import gradio, torch, transformers"], check=True,
-                       env=ENV, cwd=ROOT)
-        imports.append(time.perf_counter() - t)
-    bare = statistics.median(imports)
+    bare = import_time()
     floor = echo_floor(args.calls)
     print(f"bare import gradio, torch, transformers: {bare:.2f} s (median of 3); gradio's floor "
           f"(echo): median {floor * 1000:.0f} ms")

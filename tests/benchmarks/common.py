@@ -37,6 +37,17 @@ def machine() -> str:
             f"Python {platform.python_version()}, {platform.system()}")
 
 
+def import_time() -> float:
+    """The bare `import gradio, torch, transformers` in a fresh interpreter, median of 3."""
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import gradio, torch, transformers"], check=True,
+                       env=ENV, cwd=ROOT)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
