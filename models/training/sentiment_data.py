@@ -10,6 +10,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+FIXTURE = Path(__file__).resolve().parents[2] / "tests" / "data" / "sentiment_heldout.tsv"
+
 NEAR_ZERO = 0.5
 
 
@@ -34,3 +36,11 @@ def split(data_dir: str | Path) -> tuple[list[tuple[float, str]], list[tuple[flo
     random.shuffle(rows)
     n_test = len(rows) // 5
     return rows[n_test:], rows[:n_test], near_zero
+
+
+def write_fixture(test: list[tuple[float, str]], path: Path = FIXTURE, n: int = 400) -> None:
+    """A fixed sample of test sentences for the quality tests (the tests never read ../shared).
+    Both sentiment training scripts write the same sample, so their figures compare."""
+    sample = random.Random(1).sample(test, min(n, len(test)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{r:.3f}\t{t}\n" for r, t in sample), encoding="utf-8")

@@ -60,7 +60,7 @@ from tokenizers import (
 )
 from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
 
-from models.training.sentiment_data import split
+from models.training.sentiment_data import FIXTURE, split, write_fixture
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "models" / "weights" / "sentiment-encoder"
@@ -335,8 +335,7 @@ def main():
     p.add_argument("--teacher-only", action="store_true", help="stop after the teacher")
     p.add_argument("--limit", type=int, help="use only this many sentences (a smoke test)")
     p.add_argument("--out", type=Path, default=OUT)
-    p.add_argument("--fixture", type=Path,
-                   default=REPO / "tests" / "data" / "sentiment_heldout.tsv",
+    p.add_argument("--fixture", type=Path, default=FIXTURE,
                    help="where to write held-out test sentences for the quality test")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -458,10 +457,7 @@ def main():
                **log}
     (args.out / "training_log.json").write_text(json.dumps(summary, indent=1) + "\n")
 
-    # A fixed sample of test sentences for the quality test (the tests never read ../shared).
-    sample = random.Random(1).sample(test, min(400, len(test)))
-    args.fixture.parent.mkdir(parents=True, exist_ok=True)
-    args.fixture.write_text("".join(f"{r:.3f}\t{t}\n" for r, t in sample), encoding="utf-8")
+    write_fixture(test, args.fixture)
 
     print(f"\nOn the documented split ({len(test)} test sentences): VADER {vader_acc:.1%}, "
           f"TF-IDF + LR {tfidf_acc:.1%}, teacher {teacher_acc:.1%}, student {final:.1%}")

@@ -41,7 +41,7 @@ import torch
 import torch.nn.functional as F
 from transformers import AutoTokenizer, BertForSequenceClassification
 
-from models.training.sentiment_data import split
+from models.training.sentiment_data import FIXTURE, split, write_fixture
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "models" / "weights" / "sentiment-minilm"
@@ -148,8 +148,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--limit", type=int, help="use only this many sentences (a smoke test)")
     p.add_argument("--out", type=Path, default=OUT)
-    p.add_argument("--fixture", type=Path,
-                   default=REPO / "tests" / "data" / "sentiment_heldout.tsv",
+    p.add_argument("--fixture", type=Path, default=FIXTURE,
                    help="where to write held-out test sentences for the quality test")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -247,10 +246,7 @@ def main():
                "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
     (args.out / "training_log.json").write_text(json.dumps(summary, indent=1) + "\n")
 
-    # A fixed sample of test sentences for the quality test (the tests never read ../shared).
-    sample = random.Random(1).sample(test, min(400, len(test)))
-    args.fixture.parent.mkdir(parents=True, exist_ok=True)
-    args.fixture.write_text("".join(f"{r:.3f}\t{t}\n" for r, t in sample), encoding="utf-8")
+    write_fixture(test, args.fixture)
     print(f"\nOn the documented split ({len(test)} test sentences): VADER {vader_acc:.1%}, "
           f"TF-IDF + LR {tfidf_acc:.1%}, fine-tuned MiniLM (float16, epoch {best[2]} chosen on "
           f"validation) {test_acc:.1%}; {train_seconds}s of training")
