@@ -34,7 +34,8 @@ THEME = gr.themes.Soft(
 
 
 def build_app() -> gr.Blocks:
-    with gr.Blocks(title="Neural Playground") as demo:
+    # delete_cache: files handed to visitors (the attention CSVs) leave gradio's cache after a day.
+    with gr.Blocks(title="Neural Playground", delete_cache=(3600, 86400)) as demo:
         gr.Markdown(HEADER)
         with gr.Tabs():
             for module in DEMOS:

@@ -6,7 +6,10 @@ tokens) does), so they are tested with made-up arrays."""
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import tempfile
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -132,16 +135,21 @@ def _fail(e: Exception):
     raise gr.Error(str(e)) from None
 
 
+CSV_DIR = Path(tempfile.gettempdir()) / "neural-playground-csv"
+
+
 def _csv(tokens: list[str], weights: np.ndarray, name: str) -> str:
-    """The map as a CSV table (rows: attending tokens; columns: attended tokens)."""
-    f = tempfile.NamedTemporaryFile("w", suffix=".csv", prefix="attention-", delete=False,
-                                    newline="", encoding="utf-8")
-    with f:
-        w = csv.writer(f)
-        w.writerow([f"{name}: from \\ to", *tokens])
-        for t, row in zip(tokens, np.asarray(weights)):
-            w.writerow([t, *(f"{v:.5f}" for v in row)])
-    return f.name
+    """The map as a CSV table (rows: attending tokens; columns: attended tokens). Named by its
+    content, so asking again for the same map rewrites one file instead of adding another."""
+    rows = [[f"{name}: from \\ to", *tokens]] + [
+        [t, *(f"{v:.5f}" for v in row)] for t, row in zip(tokens, np.asarray(weights))]
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    data = buffer.getvalue()
+    CSV_DIR.mkdir(exist_ok=True)
+    path = CSV_DIR / f"attention-{hashlib.sha256(data.encode()).hexdigest()[:16]}.csv"
+    path.write_text(data, encoding="utf-8", newline="")
+    return str(path)
 
 
 def _head_choices(n_heads: int) -> list[tuple[str, str]]:
@@ -152,7 +160,7 @@ def _head_choices(n_heads: int) -> list[tuple[str, str]]:
 def attention_map(text, model="sentiment-minilm", layer=1, head="mean", focus=None):
     """The heatmap of one layer and head (or "mean" / "rollout"): its z holds the weights (rows
     sum to 1) and its axes the tokens. Then the overview of all heads, the token-focus bars,
-    the choices of the focus token, a CSV of the map, and a sentence."""
+    the choices of the focus token, and a sentence."""
     try:
         result = attention.attentions(model, text)
         weights, name = attention.select(result, layer, head)
@@ -171,8 +179,17 @@ def attention_map(text, model="sentiment-minilm", layer=1, head="mean", focus=No
     bars = focus_bars(tokens, weights[index], index)
     message = " ".join([f"**{len(tokens)} tokens**, {result['model']} ({kind}); {name}."]
                        + [f"⚠️ {n}" for n in result["notices"]])
-    return (heatmap, grid, bars, gr.update(choices=choices, value=index),
-            _csv(tokens, weights, name), message)
+    return heatmap, grid, bars, gr.update(choices=choices, value=index), message
+
+
+def attention_csv(text, model="sentiment-minilm", layer=1, head="mean"):
+    """The same map as a CSV file, made when asked for (not on every redraw)."""
+    try:
+        result = attention.attentions(model, text)
+        weights, name = attention.select(result, layer, head)
+    except (ValueError, TypeError) as e:
+        _fail(e)
+    return _csv(result["tokens"], weights, name)
 
 
 def on_model(model, layer, head):
@@ -222,7 +239,8 @@ def build():
                                allow_custom_value=True, elem_id="att-head")
             focus = gr.Dropdown([], label="Focus on one token", elem_id="att-focus")
             message = gr.Markdown(elem_id="att-message")
-            download = gr.File(label="The map as a table (CSV)", elem_id="att-csv")
+            csv_button = gr.Button("The map as a table (CSV)", elem_id="att-csv-make")
+            download = gr.File(label="CSV", elem_id="att-csv")
         with gr.Column(scale=3, min_width=320):
             heatmap = gr.Plot(label="Attention map", elem_id="att-heatmap")
             bars = gr.Plot(label="One token's attention", elem_id="att-focus-bars")
@@ -236,7 +254,7 @@ def build():
     with gr.Accordion("How to read it, and a caveat", open=True):
         gr.Markdown(EXPLANATION)
 
-    outputs = [heatmap, overview, bars, focus, download, message]
+    outputs = [heatmap, overview, bars, focus, message]
     gr.on([text.change, layer.release, head.change, Context.root_block.load],
           attention_map, [text, model, layer, head], outputs, api_name="attention_map",
           trigger_mode="always_last", show_progress="minimal")
@@ -244,6 +262,8 @@ def build():
                 api_visibility="private", trigger_mode="always_last", show_progress="hidden")
     model.change(on_model, [model, layer, head], [layer, head], api_visibility="private").then(
         attention_map, [text, model, layer, head], outputs, api_visibility="private")
+    csv_button.click(attention_csv, [text, model, layer, head], download, api_name="attention_csv",
+                     show_progress="minimal")
     pair_toggle.change(lambda on: gr.update(visible=on), pair_toggle, pair_row,
                        api_visibility="private")
     gr.on([pair_toggle.change, text.change], attention_pair, [text, pair_toggle],

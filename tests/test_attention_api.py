@@ -76,3 +76,16 @@ def test_long_emoji_and_rtl_text(client):
         out = client.predict(text=text, model="shakespeare-gpt", layer=1, head="1",
                              api_name="/attention_map")
         assert z_of(figure(out[0])).shape[0] >= 2
+
+
+def test_the_map_as_csv(client):
+    path = client.predict(text="the cat sat", model="sentiment-encoder", layer=1, head="2",
+                          api_name="/attention_csv")
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][0].startswith("layer 1, head 2") and rows[0][1:] == [
+        "[CLS]", "the", "cat", "sat", "[SEP]"]
+    weights = [[float(v) for v in row[1:]] for row in rows[1:]]
+    assert len(weights) == 5 and all(abs(sum(w) - 1) < 1e-3 for w in weights)

@@ -213,6 +213,9 @@ def test_attention_tab_heatmap_overview_and_focus(page):
         "() => document.querySelector('#att-focus-bars').textContent.toLowerCase()"
         ".includes('“but”')",
         timeout=30_000)
+    page.click("#att-csv-make")  # the table, for those who cannot read a heatmap
+    page.wait_for_function(
+        "() => document.querySelector('#att-csv').innerText.includes('.csv')", timeout=30_000)
     page.locator("#att-pair-toggle input").check()
     page.wait_for_selector("#att-causal .js-plotly-plot", timeout=30_000)
     page.wait_for_selector("#att-bidirectional .js-plotly-plot", timeout=30_000)

@@ -30,6 +30,7 @@ NORMAL = {
     "/compare_models": dict(text="good"),
     "/attention_map": dict(text="the cat sat", model="sentiment-minilm", layer=1, head="mean"),
     "/attention_pair": dict(text="the cat sat", both=True),
+    "/attention_csv": dict(text="the cat sat", model="sentiment-minilm", layer=1, head="2"),
 }
 STRINGS = ["", " ", "\x00", "\x00abc\x07", "🙂" * 50, "مرحبا بالعالم", "<script>alert(1)</script>",
            "x" * 1_000_000]
@@ -84,7 +85,7 @@ TEXT_FIELDS = [("/generate_text", "prompt"), ("/next_token_distribution", "promp
                ("/step_token", "prompt"), ("/classify_sentiment", "text"),
                ("/explain_sentiment", "text"), ("/compare_sentences", "text_a"),
                ("/compare_models", "text"), ("/attention_map", "text"),
-               ("/attention_pair", "text"), ("/softmax", "logits")]
+               ("/attention_pair", "text"), ("/attention_csv", "text"), ("/softmax", "logits")]
 
 
 @pytest.mark.parametrize("api, field", TEXT_FIELDS)
