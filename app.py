@@ -39,12 +39,12 @@ def build_app() -> gr.Blocks:
         gr.Markdown(HEADER)
         with gr.Tabs():
             for module in DEMOS:
-                with gr.Tab(module.TITLE, id=module.SLUG):
-                    module.build()
+                with gr.Tab(module.TITLE, id=module.SLUG) as tab:
+                    module.build(on_show=[tab.select])
     # One page per demo, for embedding a single demo in a blog post: /digits, /attention, ...
     for module in DEMOS:
         with demo.route(module.TITLE, f"/{module.SLUG}", show_in_navbar=False):
-            module.build()
+            module.build(on_show=[demo.load])
     # The pages' events serve their own page; the public API is the main page's, under the
     # names the README lists (a page's copy would otherwise appear as classify_digit_1, ...).
     for fn in demo.fns.values():

@@ -185,7 +185,7 @@ def _initial() -> dict:
             "training": training_figures()}
 
 
-def build():
+def build(on_show=()):  # filled when built: `on_show` is not needed
     initial = _initial()
     gr.Markdown(EXPLANATION, latex_delimiters=LATEX)
     with gr.Row():

@@ -14,7 +14,6 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 import plotly.graph_objects as go
-from gradio.context import Context
 
 from demos import plots
 from models import attention, registry
@@ -223,7 +222,9 @@ def attention_pair(text, both=True):
     return tuple(figures)
 
 
-def build():
+def build(on_show=()):
+    """The tab; `on_show`: the events on which it first fills itself (app.py: the tab being
+    selected, or its own page loading), so that no model runs for a visitor who never looks."""
     gr.Markdown(INTRO)
     choices = [(m.description, m.key) for m in attention.models()]
     with gr.Row(equal_height=False):
@@ -255,7 +256,7 @@ def build():
         gr.Markdown(EXPLANATION)
 
     outputs = [heatmap, overview, bars, focus, message]
-    gr.on([text.change, layer.release, head.change, Context.root_block.load],
+    gr.on([text.change, layer.release, head.change, *on_show],
           attention_map, [text, model, layer, head], outputs, api_name="attention_map",
           trigger_mode="always_last", show_progress="minimal")
     focus.input(attention_map, [text, model, layer, head, focus], outputs,

@@ -160,7 +160,7 @@ def classify(sketch: dict | None):
     )
 
 
-def build():
+def build(on_show=()):  # filled when built: `on_show` is not needed
     gr.Markdown(INTRO)
     with gr.Row():
         with gr.Column(scale=1, min_width=300):

@@ -7,7 +7,6 @@ import time
 
 import gradio as gr
 import plotly.graph_objects as go
-from gradio.context import Context
 
 from demos import plots
 from models import generation, registry
@@ -272,7 +271,9 @@ def next_token_distribution(prompt, temperature=1.0, top_k=0, top_p=1.0, model=N
     return label, chart, text, status, tokens, choices, state
 
 
-def build():
+def build(on_show=()):
+    """The tab; `on_show`: the events on which it first fills itself (app.py: the tab being
+    selected, or its own page loading), so that no model runs for a visitor who never looks."""
     gr.Markdown(INTRO)
     models = registry.available("generation")
     with gr.Row(equal_height=False):
@@ -331,7 +332,7 @@ def build():
     # New settings redraw the odds without generating; a new prompt starts a new text. On page
     # load too (not at start-up: the server imports transformers only when a page asks).
     gr.on([c.change for c in (prompt, temperature, top_k, top_p, model)]
-          + [Context.root_block.load], refresh,
+          + [*on_show], refresh,
           [prompt, *settings, model, state], outputs, api_visibility="private",
           trigger_mode="always_last", show_progress="hidden")
     reset_btn.click(next_token_distribution, [prompt, *settings, model],

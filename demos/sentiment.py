@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 
 import gradio as gr
-from gradio.context import Context
 
 from models import registry, sentiment
 
@@ -145,7 +144,9 @@ def _result_column(label: str, elem: str):
     return verdict, shaded, message
 
 
-def build():
+def build(on_show=()):
+    """The tab; `on_show`: the events on which it first fills itself (app.py: the tab being
+    selected, or its own page loading), so that no model runs for a visitor who never looks."""
     gr.Markdown(INTRO)
     models = registry.available("sentiment")
     with gr.Row(equal_height=False):
@@ -167,7 +168,7 @@ def build():
             why = gr.Markdown(elem_id="sent-why")
     # As you type (the newest text wins: a request still queued is dropped for the next), on
     # Enter, on a new model and when the page loads.
-    triggers = [text.change, text.submit, model.change, Context.root_block.load]
+    triggers = [text.change, text.submit, model.change, *on_show]
     gr.on(triggers, classify_sentiment, [text, model], [verdict, message],
           api_name="classify_sentiment", trigger_mode="always_last", show_progress="hidden")
     gr.on(triggers, explain_sentiment, [text, model], [highlights, shaded, why],
