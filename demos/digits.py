@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import gradio as gr
-import plotly.graph_objects as go
 
 from demos import plots
 from models import digits
@@ -76,7 +75,7 @@ BRUSH = gr.Brush(default_size=12, colors=["#000000"], default_color="#000000",
 CANVAS = (280, 280)
 
 
-def network_figure(inside: dict) -> go.Figure:
+def network_figure(inside: dict) -> plots.PlotData:
     """The 784-16-16-10 MLP: neurons coloured by activation, links by weight x activation."""
     layers = [inside["hidden1"], inside["hidden2"], inside["output"]]
     names = ["hidden layer 1", "hidden layer 2", "output"]
@@ -85,7 +84,7 @@ def network_figure(inside: dict) -> go.Figure:
     def ys(n):
         return [(n - 1) / 2 - i for i in range(n)]  # top to bottom, centred on 0
 
-    fig = go.Figure()
+    traces = []
     # Links, bucketed by sign and strength so the figure has a few traces, not 416.
     for contributions, x0, x1, n_in, n_out in ((inside["w2"], 0.0, 1.0, 16, 16),
                                                (inside["w3"], 1.0, 2.0, 16, 10)):
@@ -101,36 +100,39 @@ def network_figure(inside: dict) -> go.Figure:
                 bx += [x0, x1, None]
                 by += [ys(n_in)[i], ys(n_out)[j], None]
         for (positive, level), (bx, by) in sorted(buckets.items()):
-            fig.add_trace(go.Scatter(
-                x=bx, y=by, mode="lines", hoverinfo="skip", showlegend=False,
-                line=dict(width=0.5 + 1.5 * level,
-                          color=f"rgba({'249,115,22' if positive else '96,165,250'},"
-                                f"{0.25 + 0.2 * level})")))
+            colour = "249,115,22" if positive else "96,165,250"
+            traces.append({
+                "type": "scatter", "x": bx, "y": by, "mode": "lines", "hoverinfo": "skip",
+                "showlegend": False,
+                "line": {"width": 0.5 + 1.5 * level,
+                         "color": f"rgba({colour},{0.25 + 0.2 * level})"}})
     # Neurons. Hidden activations are scaled by their layer's largest, outputs are probabilities.
     for values, x, name in zip(layers, xs, names):
+        values = [float(v) for v in values]
         output = name == "output"
         peak = 1.0 if output else max(max(abs(v) for v in values), 1e-6)
-        marker = dict(size=16, color=[abs(v) / peak for v in values], colorscale="Oranges",
-                      cmin=0, cmax=1, line=dict(width=1, color=plots.FONT_COLOR))
+        neurons = {
+            "type": "scatter", "x": [x] * len(values), "y": ys(len(values)),
+            "showlegend": False,
+            "marker": {"size": 16, "color": [abs(v) / peak for v in values],
+                       "colorscale": plots.colorscale("Oranges"), "cmin": 0, "cmax": 1,
+                       "line": {"width": 1, "color": plots.FONT_COLOR}}}
         if output:  # digits labelled with their probability
-            fig.add_trace(go.Scatter(
-                x=[x] * len(values), y=ys(len(values)), mode="markers+text", marker=marker,
-                text=[f"  {d}: {v:.0%}" for d, v in enumerate(values)],
-                textposition="middle right", hovertemplate="digit%{text}<extra></extra>",
-                showlegend=False))
+            neurons.update(mode="markers+text", textposition="middle right",
+                           text=[f"  {d}: {v:.0%}" for d, v in enumerate(values)],
+                           hovertemplate="digit%{text}<extra></extra>")
         else:
-            fig.add_trace(go.Scatter(
-                x=[x] * len(values), y=ys(len(values)), mode="markers", marker=marker,
-                customdata=[[i, v] for i, v in enumerate(values)], showlegend=False,
-                hovertemplate=f"{name}, neuron %{{customdata[0]}}<br>"
-                              "activation %{customdata[1]:.3f}<extra></extra>"))
-    fig.update_xaxes(visible=False, range=[-0.4, 2.6])
-    fig.update_yaxes(visible=False)
-    for x, name in zip(xs, names):
-        fig.add_annotation(x=x, y=8.9, text=name, showarrow=False)
-    fig.add_annotation(x=-0.35, y=0, text="784<br>pixels<br>→", showarrow=False)
+            neurons.update(mode="markers", customdata=[[i, v] for i, v in enumerate(values)],
+                           hovertemplate=f"{name}, neuron %{{customdata[0]}}<br>"
+                                         "activation %{customdata[1]:.3f}<extra></extra>")
+        traces.append(neurons)
+    labels = [{"x": x, "y": 8.9, "text": name, "showarrow": False} for x, name in zip(xs, names)]
+    labels.append({"x": -0.35, "y": 0, "text": "784<br>pixels<br>→", "showarrow": False})
     act = inside["activation"]
-    return plots.style(fig, height=460, title=f"Inside a 784-16-16-10 network ({act} neurons)")
+    return plots.figure(traces, height=460, annotations=labels,
+                        title=f"Inside a 784-16-16-10 network ({act} neurons)",
+                        xaxis={"visible": False, "range": [-0.4, 2.6]},
+                        yaxis={"visible": False})
 
 
 def classify(sketch: dict | None):

@@ -1,5 +1,7 @@
 """demos/digits.py: the tab's handler turns Sketchpad values into components."""
 
+import json
+
 import gradio as gr
 import numpy as np
 import plotly.graph_objects as go
@@ -22,19 +24,28 @@ def heldout_canvas(index=0):
 
 def test_classify_returns_label_message_and_figures():
     sketch, label = heldout_canvas(0)
-    confidences, message, bars, seen, network = demo.classify(sketch)
+    confidences, message, *plots = demo.classify(sketch)
     assert max(confidences, key=confidences.get) == label
     assert label in message
-    assert all(isinstance(f, go.Figure) for f in (bars, seen, network))
+    # The figures are written as JSON; plotly's own validation must accept every property.
+    bars, seen, network = (go.Figure(json.loads(p.plot)) for p in plots)
+    # plotly.js knows few colour-scale names (not "Oranges"): JSON figures carry the colours.
+    assert all(not isinstance(t.get("marker", {}).get("colorscale", []), str)
+               for p in plots for t in json.loads(p.plot)["data"])
     assert list(bars.data[0].x) == [str(d) for d in range(10)]
+    assert bars.data[0].marker.color[int(label)] == "#f97316"  # the prediction highlighted
     assert np.array(seen.data[0].z).shape == (28, 28)
+    assert network.data[-1].text[int(label)].strip().startswith(f"{label}:")
+    assert len(network.data[-3].y) == len(network.data[-2].y) == 16  # two hidden layers of 16
 
 
 @pytest.mark.parametrize("value", [None, {}, {"background": None, "layers": [], "composite": None},
                                    "not a dict"])
 def test_nothing_to_classify_is_a_message_not_an_error(value):
-    confidences, message, *_ = demo.classify(value)
+    confidences, message, *plots = demo.classify(value)
     assert confidences is None and "Draw a digit" in message
+    for plot in plots:
+        assert go.Figure(json.loads(plot.plot)).layout.annotations[0].text == "Nothing drawn yet"
 
 
 def test_mismatched_layers_become_a_gradio_error():
