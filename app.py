@@ -15,9 +15,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from demos import activations, attention, digits, generation, sentiment  # noqa: E402
+from demos import activations, attention, digits, generation, learning, sentiment  # noqa: E402,E501
 
-DEMOS = [digits, activations, generation, sentiment, attention]
+DEMOS = [digits, activations, learning, generation, sentiment, attention]
 
 HEADER = """
 # 🧠 Neural Playground
