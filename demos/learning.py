@@ -73,6 +73,8 @@ LEARNING_RATES = [0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 DEFAULT = learning.DEFAULT
 HILL_STARTS = {"bowl": (2.4, 1.8, 0.1), "valley": (-3.5, 0.5, 0.4),
                "two_minima": (1.6, 1.5, 0.05)}  # start w1, w2, and a learning rate that works
+LOSS_EVERY = 4
+WIDEST = max(max(abs(v) for v in s.extent) for s in learning.SURFACES.values())
 
 
 def _fail(e: Exception):
@@ -188,12 +190,13 @@ def surface_changed(surface):
 # -- 2. Train a network live ---------------------------------------------------------------------
 
 
-def boundary_figure(boundary: dict, data: dict, title: str) -> plots.PlotData:
-    """p(class 1) over the plane as a heatmap, with the training (filled) and test (hollow)
-    points coloured by their true class."""
+def boundary_figure(boundary: dict, data: dict, title: str,
+                    show_test: bool = False) -> plots.PlotData:
+    """p(class 1) over the plane as a heatmap, with the training points (filled) and, if
+    asked, the test points (hollow), coloured by their true class."""
     x = _r(boundary["x"], 3)
     heat = {"type": "heatmap", "x": x, "y": x, "z": _r(boundary["p"], 3), "zmin": 0, "zmax": 1,
-            "colorscale": BOUNDARY_SCALE, "zsmooth": "best", "showscale": False,
+            "colorscale": BOUNDARY_SCALE, "zsmooth": "fast", "showscale": False,
             "hovertemplate": "(%{x:.2f}, %{y:.2f}): p(orange) = %{z:.2f}<extra></extra>"}
 
     def points(xs, ys, name, hollow):
@@ -205,8 +208,9 @@ def boundary_figure(boundary: dict, data: dict, title: str) -> plots.PlotData:
                            {"size": 7, "color": colours, "line": {"width": 1, "color": "white"}}),
                 "hovertemplate": f"{name}: (%{{x:.2f}}, %{{y:.2f}})<extra></extra>"}
 
-    traces = [heat, points(data["x_train"], data["y_train"], "training points", False),
-              points(data["x_test"], data["y_test"], "test points", True)]
+    traces = [heat, points(data["x_train"], data["y_train"], "training points", False)]
+    if show_test:  # off by default, as in TensorFlow Playground: every point costs the browser
+        traces.append(points(data["x_test"], data["y_test"], "test points", True))
     edge = learning.EXTENT
     return plots.figure(traces, height=420, title=title, margin=dict(l=30, r=10, t=40, b=30),
                         legend={"orientation": "h", "y": -0.08},
@@ -231,6 +235,7 @@ STATUS_NOTES = {
     "ready": "Ready: press Play (or Step).",
     "training": "",
     "done": "Done: the steps asked for are taken. Press Play to go on.",
+    "paused": "Paused: press Play to go on, or Step to take one step at a time.",
     "capped": f"Paused after {learning.MAX_SECONDS:g} s, the limit of one run: press Play to go "
               "on.",
     "diverged": "**The steps overshoot: the loss blew up.** Each step jumped so far past the "
@@ -252,13 +257,15 @@ def status_text(run: learning.Training, entry: dict, note: str = "") -> str:
     return "  \n".join(lines + ([extra] if extra else []))
 
 
-def frame(run: learning.Training, entry: dict | None = None, note: str = ""):
+def frame(run: learning.Training, entry: dict | None = None, note: str = "",
+          show_test: bool = False):
     """(decision boundary, loss curves, status) of a run as it stands."""
     entry = entry or run.record()
     config = run.config
     shape = "-".join(map(str, (2, *config.layers, 2)))
     title = f"{config.dataset}, network {shape}, {config.activation}"
-    return (boundary_figure(run.boundary(), run.data(), title), loss_figure(run.history),
+    return (boundary_figure(run.boundary(), run.data(), title, show_test is True),
+            loss_figure(run.history),
             status_text(run, entry, note))
 
 
@@ -279,7 +286,7 @@ def _replace(old, config, learning_rate, batch_size) -> learning.Training:
 
 
 def train_network(dataset, noise, layers, activation, learning_rate, batch_size, steps, seed,
-                  run=None):
+                  show_test_points=False, run=None):
     """Train a network; stream (decision boundary, loss curves, status) about ten times a
     second. The tab passes its run, which goes on from where it was; a client starts afresh."""
     config, learning_rate, batch_size = _checked(dataset, noise, layers, activation,
@@ -291,8 +298,12 @@ def train_network(dataset, noise, layers, activation, learning_rate, batch_size,
     if not isinstance(run, learning.Training) or run.config != config:
         run = learning.Training(config, learning_rate, batch_size)
     run.learning_rate, run.batch_size = learning_rate, batch_size
-    for entry in run.run(steps):
-        yield frame(run, entry)
+    for i, entry in enumerate(run.run(steps)):
+        boundary, losses, status = frame(run, entry, show_test=show_test_points)
+        # The loss chart every LOSS_EVERY frames (and the last): each chart a browser redraws
+        # costs it a page layout, and a slow laptop would fall behind the frames.
+        last = run.status != "training"
+        yield boundary, losses if last or i % LOSS_EVERY == 0 else gr.skip(), status
 
 
 def prepare(dataset, noise, layers, activation, learning_rate, batch_size, seed, run=None):
@@ -308,7 +319,8 @@ def prepare(dataset, noise, layers, activation, learning_rate, batch_size, seed,
     return run
 
 
-def step_once(dataset, noise, layers, activation, learning_rate, batch_size, seed, run=None):
+def step_once(dataset, noise, layers, activation, learning_rate, batch_size, seed,
+              show_test_points=False, run=None):
     """One step of gradient descent, on one mini-batch."""
     run = prepare(dataset, noise, layers, activation, learning_rate, batch_size, seed, run)
     run.learning_rate, run.batch_size = learning.check_learning_rate(learning_rate), \
@@ -316,24 +328,42 @@ def step_once(dataset, noise, layers, activation, learning_rate, batch_size, see
     loss = run.step()["loss"]
     note = "" if run.status == "diverged" else (
         f"One step on a batch of {run.batch_size}: its loss was {loss:.4g} before the step.")
-    return (*frame(run, note=note), run)
+    return (*frame(run, note=note, show_test=show_test_points), run)
 
 
-def reset(dataset, noise, layers, activation, learning_rate, batch_size, seed, run=None):
+def reset(dataset, noise, layers, activation, learning_rate, batch_size, seed,
+          show_test_points=False, run=None):
     """A fresh network: random weights (from the seed), step 0."""
     config, learning_rate, batch_size = _checked(dataset, noise, layers, activation,
                                                  learning_rate, batch_size, seed)
     run = _replace(run, config, learning_rate, batch_size)
-    return (*frame(run), run)
+    return (*frame(run, show_test=show_test_points), run)
 
 
-def reconfigure(dataset, noise, layers, activation, learning_rate, batch_size, seed, run=None):
+def reconfigure(dataset, noise, layers, activation, learning_rate, batch_size, seed,
+                show_test_points=False, run=None):
     """Settings that define the network changed (hidden layers typed, noise): start afresh, but
     only if they really changed (leaving the layers box without typing is not a change)."""
     config, *_ = _checked(dataset, noise, layers, activation, learning_rate, batch_size, seed)
     if isinstance(run, learning.Training) and run.config == config:
         return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-    return reset(dataset, noise, layers, activation, learning_rate, batch_size, seed, run)
+    return reset(dataset, noise, layers, activation, learning_rate, batch_size, seed,
+                 show_test_points, run)
+
+
+def pause(show_test_points, run):
+    """Pause: the run stops, and is drawn where it stopped."""
+    if not isinstance(run, learning.Training):
+        return gr.skip(), gr.skip(), gr.skip()
+    run.pause()
+    return frame(run, show_test=show_test_points)
+
+
+def redraw(show_test_points, run):
+    """The same run, drawn with or without the test points."""
+    if not isinstance(run, learning.Training):
+        return gr.skip(), gr.skip(), gr.skip()
+    return frame(run, show_test=show_test_points)
 
 
 def set_rate(learning_rate, batch_size, run):
@@ -348,14 +378,14 @@ def set_rate(learning_rate, batch_size, run):
     return run
 
 
-def apply_preset(name, run=None):
+def apply_preset(name, show_test_points=False, run=None):
     """All the controls from a preset, with its reason, and a fresh network to match."""
     preset = learning.PRESETS.get(name) if isinstance(name, str) else None
     if preset is None:
         _fail(ValueError(f"Unknown preset {str(name)[:40]!r}."))
     layers = ", ".join(map(str, preset.layers))
     outputs = reset(preset.dataset, preset.noise, layers, preset.activation,
-                    preset.learning_rate, preset.batch_size, 0, run)
+                    preset.learning_rate, preset.batch_size, 0, show_test_points, run)
     return (preset.dataset, preset.noise, layers, preset.activation, preset.learning_rate,
             preset.batch_size, preset.steps, 0, f"*{preset.why}*", *outputs)
 
@@ -551,8 +581,10 @@ def build(on_show=()):
             formula = gr.Markdown(f"$${first.formula}$$\n\n{first.note}",
                                   latex_delimiters=[{"left": "$$", "right": "$$",
                                                      "display": True}])
-            start_w1 = gr.Slider(*first.extent, value=w1, step=0.05, label="Start w1")
-            start_w2 = gr.Slider(*first.extent, value=w2, step=0.05, label="Start w2")
+            # The widest map's range: a client may start anywhere on the map it asks for (the
+            # model checks that); the visitor's sliders narrow to the chosen map's.
+            start_w1 = gr.Slider(-WIDEST, WIDEST, value=w1, step=0.05, label="Start w1")
+            start_w2 = gr.Slider(-WIDEST, WIDEST, value=w2, step=0.05, label="Start w2")
             hill_lr = gr.Slider(0.001, 1.5, value=lr0, step=0.001,
                                 label="Learning rate η (step = η × slope)",
                                 elem_id="hill-lr")
@@ -601,15 +633,18 @@ def build(on_show=()):
                                     "true gradient descent)", elem_id="train-batch")
             with gr.Row():
                 steps = gr.Number(DEFAULT.steps, precision=0, minimum=1,
-                                  maximum=learning.MAX_STEPS, label="Steps per Play")
+                                  maximum=learning.MAX_STEPS, label="Steps per Play",
+                                  elem_id="train-steps")
                 seed = gr.Number(0, precision=0, minimum=0, label="Seed")
         with gr.Column(scale=2, min_width=300):
             with gr.Row():
                 play = gr.Button("Play", variant="primary", size="sm", elem_id="train-play")
-                pause = gr.Button("Pause", size="sm", elem_id="train-pause")
+                pause_button = gr.Button("Pause", size="sm", elem_id="train-pause")
                 step = gr.Button("Step", size="sm", elem_id="train-step")
                 reset_button = gr.Button("Reset", size="sm", elem_id="train-reset")
             boundary = gr.Plot(label="Decision boundary", elem_id="train-boundary")
+            show_test = gr.Checkbox(False, label="Show the test points (hollow)",
+                                    elem_id="train-show-test")
             status = gr.Markdown(elem_id="train-status")
         with gr.Column(scale=1, min_width=260):
             losses = gr.Plot(label="Loss", elem_id="train-loss")
@@ -665,20 +700,26 @@ def build(on_show=()):
     shown = [boundary, losses, status]
     playing = play.click(prepare, [*config, seed, run], run, api_visibility="private",
                          show_progress="hidden").then(
-        train_network, [*config, steps, seed, run], shown, api_name="train_network",
+        train_network, [*config, steps, seed, show_test, run], shown, api_name="train_network",
         show_progress="hidden", concurrency_id="learning", concurrency_limit=2)
-    pause.click(None, cancels=[playing])
-    step.click(step_once, [*config, seed, run], [*shown, run], cancels=[playing],
+    pause_button.click(pause, [show_test, run], shown, cancels=[playing],
+                api_visibility="private", show_progress="hidden")
+    step.click(step_once, [*config, seed, show_test, run], [*shown, run], cancels=[playing],
                api_visibility="private", show_progress="hidden")
     gr.on([reset_button.click, dataset.input, activation.input, seed.submit, *on_show], reset,
-          [*config, seed, run], [*shown, run], cancels=[playing], api_visibility="private",
+          [*config, seed, show_test, run], [*shown, run], cancels=[playing],
+          api_visibility="private",
           show_progress="hidden")
-    gr.on([layers.submit, layers.blur, noise.release], reconfigure, [*config, seed, run],
+    gr.on([layers.submit, layers.blur, noise.release], reconfigure,
+          [*config, seed, show_test, run],
           [*shown, run], api_visibility="private", show_progress="hidden")
     # The learning rate and batch size change without a reset, even while training plays.
     gr.on([train_lr.input, batch.release], set_rate, [train_lr, batch, run], run,
           api_visibility="private", show_progress="hidden")
-    preset.input(apply_preset, [preset, run], [*config, steps, seed, why, *shown, run],
+    show_test.input(redraw, [show_test, run], shown, api_visibility="private",
+                    show_progress="hidden")
+    preset.input(apply_preset, [preset, show_test, run],
+                 [*config, steps, seed, why, *shown, run],
                  cancels=[playing], api_visibility="private", show_progress="hidden")
 
     # One step, seen.

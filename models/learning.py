@@ -22,6 +22,7 @@ Everything is deterministic for a given seed. No gradio here; torch is imported 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -239,7 +240,7 @@ TRAIN_LEARNING_RATES = (0.0001, 10.0)
 BLOWN_UP_LOSS = 50.0
 MAX_STEPS = 20_000  # per run (one Play, or one API call)
 MAX_SECONDS = 60.0  # per run
-FRAME_SECONDS = 0.1  # a frame at least this often while training...
+FRAME_SECONDS = 0.15  # a frame this often while training (6 to 7 a second)...
 TRAIN_SHARE = 0.6  # ...training only this share of the time, so other visitors stay served
 
 
@@ -417,14 +418,25 @@ class Training:
         self.steps = 0
         self.order = torch.empty(0, dtype=torch.long)  # the rest of this epoch's shuffle
         self.history: list[dict] = []  # {"step", "train_loss", "test_loss", ...} per frame
-        self.status = "ready"  # ready | training | done | capped | diverged
+        self.status = "ready"  # ready | training | paused | done | capped | diverged
         self.stopped = False  # set by stop(): a run in progress ends at its next frame
+        # Held while weights change: a run trains in one thread while a visitor's Pause or Step
+        # arrives in another.
+        self.lock = threading.RLock()
         self.record()
 
     def stop(self):
         """End a run in progress (in another thread) at its next frame, without a last frame:
         the network it trained has been replaced."""
         self.stopped = True
+
+    def pause(self):
+        """Stop a run in progress and wait until its current chunk of steps is done, so that
+        what is drawn next is where it stopped (about FRAME_SECONDS at most)."""
+        self.stopped = True
+        with self.lock:
+            if self.status == "training":
+                self.status = "paused"
 
     def logits(self, x):
         """(N, 2) inputs -> (N, 2) logits."""
@@ -448,6 +460,10 @@ class Training:
         up (not finite, or above BLOWN_UP_LOSS) or weights that stop being finite set status
         "diverged", and the weights stay as they were.
         """
+        with self.lock:
+            return self._step()
+
+    def _step(self) -> dict:
         batch = self._batch()
         for p in self.layers.parameters():
             p.grad = None
@@ -530,9 +546,10 @@ class Training:
             if self.stopped:
                 return
             frame_start = time.perf_counter()
-            while (self.status == "training" and self.steps < end
-                   and time.perf_counter() - frame_start < frame_seconds * TRAIN_SHARE):
-                self.step()
+            with self.lock:
+                while (self.status == "training" and self.steps < end and not self.stopped
+                       and time.perf_counter() - frame_start < frame_seconds * TRAIN_SHARE):
+                    self._step()
             training_time += time.perf_counter() - frame_start
             if self.status == "training" and time.perf_counter() - start > max_seconds:
                 self.status = "capped"

@@ -109,6 +109,12 @@ def test_nan_and_infinity_over_raw_http_are_refused_cleanly(app_url, client):
         assert "event: error" in answer and message in answer, answer
     answer = raw_call(app_url, "softmax", '{"data": ["1, 2", NaN]}')
     assert "event: error" in answer and "Temperature must be a finite" in answer, answer
+    for body in ('["bowl", 1, 1, NaN, 0, 5]', '["bowl", 1, 1, 0.1, Infinity, 5]'):
+        answer = raw_call(app_url, "descend", f'{{"data": {body}}}')
+        assert "event: error" in answer and "Traceback" not in answer, answer
+    answer = raw_call(app_url, "train_network",
+                      '{"data": ["xor", 0.05, "4", "tanh", NaN, 10, 5, 0]}')
+    assert "event: error" in answer and "Learning rate must be a finite" in answer, answer
     probs, _ = client.predict(logits="1, 2", temperature=1, api_name="/softmax")
     assert probs["label"].startswith("#2")
 

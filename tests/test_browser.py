@@ -5,6 +5,7 @@ CI installs Chromium (.ci/run); these tests fail, not skip, when it is missing.
 
 import math
 import os
+import re
 
 import pytest
 
@@ -220,3 +221,65 @@ def test_attention_tab_heatmap_overview_and_focus(page):
     page.wait_for_selector("#att-causal .js-plotly-plot", timeout=30_000)
     page.wait_for_selector("#att-bidirectional .js-plotly-plot", timeout=30_000)
     shot(page, "attention")
+
+
+def status_step(page) -> int:
+    text = page.locator("#train-status").inner_text()
+    return int(text.split("Step ")[1].split()[0].replace(",", ""))
+
+
+def boundary_z(page) -> str:
+    return page.evaluate("() => JSON.stringify(document.querySelector("
+                         "'#train-boundary .js-plotly-plot').data[0].z)")
+
+
+def test_learning_tab_descends_trains_pauses_steps_and_resets(page):
+    page.get_by_role("tab", name="Learning").click()
+    page.wait_for_selector("#hill-map .js-plotly-plot", timeout=20_000)
+    page.wait_for_function("() => document.querySelector('#train-status')"
+                           ".innerText.includes('Step 0')", timeout=20_000)
+    # Down the hill: one more step lengthens the path.
+    page.click("#hill-step")
+    page.wait_for_function("() => document.querySelector('#hill-map .js-plotly-plot')"
+                           ".layout.title.text.endsWith('21 steps')", timeout=10_000)
+    # Train: a long run, so that Pause has something to pause.
+    page.locator("#train-steps input").fill("20000")
+    page.locator("#train-steps input").press("Enter")
+    before = boundary_z(page)
+    page.click("#train-play")
+    page.wait_for_function("() => /Step [1-9][\\d,]{2,}/.test("
+                           "document.querySelector('#train-status').innerText)", timeout=20_000)
+    assert boundary_z(page) != before  # the boundary moves while it trains
+    # The learning rate changes while it plays, without a reset.
+    steps_then = status_step(page)
+    page.locator("#train-lr input").fill("0.03", force=True)
+    page.locator("#train-lr input").press("Enter")
+    page.wait_for_function("() => document.querySelector('#train-status')"
+                           ".innerText.includes('learning rate 0.03')", timeout=10_000)
+    assert status_step(page) > steps_then
+    shot(page, "learning-playing")
+    # force: a browser busy drawing frames may not call the button "stable" (it is).
+    page.click("#train-pause", force=True)
+    page.wait_for_timeout(800)
+    paused = status_step(page)
+    page.wait_for_timeout(1000)
+    assert status_step(page) == paused  # nothing runs after Pause
+    page.click("#train-step")
+    page.wait_for_function(f"() => document.querySelector('#train-status').innerText"
+                           f".includes('Step {paused + 1:,} ')", timeout=10_000)
+    page.click("#train-reset")
+    page.wait_for_function("() => document.querySelector('#train-status')"
+                           ".innerText.includes('Step 0 ')", timeout=10_000)
+    # One step, seen: after the step is taken, this point's cost starts where the step said it
+    # would end.
+    def costs():
+        text = page.locator("#seen-text").inner_text()
+        return re.search(r"point goes\s+([\d.]+)\s+→\s+([\d.]+)", text).groups()
+
+    before, after = costs()
+    assert float(after) < float(before)
+    page.click("#seen-take")
+    page.wait_for_function("t => !document.querySelector('#seen-text').innerText.includes(t)",
+                           arg=f"goes {before}", timeout=10_000)
+    assert costs()[0] == after
+    shot(page, "learning-after")

@@ -15,6 +15,8 @@ PAGES = {
     "digits": ("#digit-sketchpad canvas", "#digit-examples button.gallery-item", "#digit-label h2"),
     "activations": ("#act-plot .js-plotly-plot", "#act-functions label:nth-child(4)",
                     "#act-plot .js-plotly-plot"),
+    "learning": ("#train-boundary .js-plotly-plot", "#train-step",
+                 "#train-status :text('One step on a batch')"),
     "generation": ("#gen-chart .js-plotly-plot", "#gen-step", "#gen-tokens .np-token"),
     "sentiment": ("#sent-label h2", "#sent-compare", "#sent-b-out-label h2"),
     "attention": ("#att-heatmap .js-plotly-plot", "#att-pair-toggle input",

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from models import activations, attention, digits, generation, text
+from models import activations, attention, digits, generation, learning, text
 
 ANYTHING = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
                      st.text(), st.lists(st.integers(), max_size=3),
@@ -82,3 +82,41 @@ def test_preprocess_gives_a_28x28_image_in_range(ink):
         return
     assert image.shape == (28, 28) and np.isfinite(image).all()
     assert image.min() >= 0 and image.max() <= 1 + 1e-6
+
+
+@given(ANYTHING)
+@settings(max_examples=300, deadline=None)
+def test_hidden_layers_parse_to_a_small_network_or_are_refused(value):
+    try:
+        widths = learning.parse_layers(value)
+    except ValueError as e:
+        assert str(e).endswith(".")
+        return
+    assert len(widths) <= learning.MAX_LAYERS
+    assert all(isinstance(w, int) and 1 <= w <= learning.MAX_WIDTH for w in widths)
+
+
+@given(ANYTHING, ANYTHING, ANYTHING, ANYTHING, ANYTHING)
+@settings(max_examples=300, deadline=None)
+def test_training_settings_are_valid_or_refused(noise, layers, rate, batch, seed):
+    try:
+        config = learning.Config.checked("xor", noise, layers, "relu", seed)
+        rate, batch = learning.check_learning_rate(rate), learning.check_batch_size(batch)
+    except ValueError as e:
+        assert str(e).endswith(".")
+        return
+    assert 0 <= config.noise <= 0.5 and math.isfinite(rate) and 0 < rate <= 10
+    assert 1 <= batch <= learning.N_TRAIN and 0 <= config.seed < 2**31
+
+
+@given(ANYTHING, ANYTHING, ANYTHING, ANYTHING, st.integers(-5, 600))
+@settings(max_examples=200, deadline=None)
+def test_descent_settings_are_valid_or_refused(w1, w2, rate, momentum, steps):
+    try:
+        surface, start, rate, momentum, steps = learning.check_descent(
+            "two_minima", w1, w2, rate, momentum, steps)
+    except ValueError as e:
+        assert str(e).endswith(".")
+        return
+    assert all(-2 <= w <= 2 for w in start) and 0 < rate <= 5 and 0 <= momentum < 1
+    assert 0 <= steps <= learning.MAX_DESCENT_STEPS

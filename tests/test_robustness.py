@@ -31,6 +31,12 @@ NORMAL = {
     "/attention_map": dict(text="the cat sat", model="sentiment-minilm", layer=1, head="mean"),
     "/attention_pair": dict(text="the cat sat", both=True),
     "/attention_csv": dict(text="the cat sat", model="sentiment-minilm", layer=1, head="2"),
+    "/descend": dict(surface="bowl", start_w1=1, start_w2=1, learning_rate=0.1, momentum=0,
+                     steps=5),
+    "/train_network": dict(dataset="circles", noise=0.05, layers="4", activation="tanh",
+                           learning_rate=0.3, batch_size=10, steps=20, seed=0),
+    "/backprop_step": dict(dataset="xor", noise=0.05, point=0, batch_size=4, learning_rate=1,
+                           activation="tanh"),
 }
 STRINGS = ["", " ", "\x00", "\x00abc\x07", "🙂" * 50, "مرحبا بالعالم", "<script>alert(1)</script>",
            "x" * 1_000_000]
@@ -85,7 +91,10 @@ TEXT_FIELDS = [("/generate_text", "prompt"), ("/next_token_distribution", "promp
                ("/step_token", "prompt"), ("/classify_sentiment", "text"),
                ("/explain_sentiment", "text"), ("/compare_sentences", "text_a"),
                ("/compare_models", "text"), ("/attention_map", "text"),
-               ("/attention_pair", "text"), ("/attention_csv", "text"), ("/softmax", "logits")]
+               ("/attention_pair", "text"), ("/attention_csv", "text"), ("/softmax", "logits"),
+               ("/train_network", "layers"), ("/train_network", "learning_rate"),
+               ("/train_network", "dataset"), ("/descend", "surface"),
+               ("/backprop_step", "activation")]
 
 
 @pytest.mark.parametrize("api, field", TEXT_FIELDS)
@@ -99,7 +108,10 @@ NUMBER_FIELDS = [("/generate_text", f) for f in ("temperature", "max_new_tokens"
                                                   "top_p", "seed")] + [
     ("/next_token_distribution", "temperature"), ("/step_token", "seed"),
     ("/softmax", "temperature"), ("/plot_activations", "x_min"), ("/plot_activations", "alpha"),
-    ("/neuron", "w"), ("/attention_map", "layer"), ("/attention_map", "head")]
+    ("/neuron", "w"), ("/attention_map", "layer"), ("/attention_map", "head")] + [
+    ("/descend", f) for f in ("start_w1", "learning_rate", "momentum", "steps")] + [
+    ("/train_network", f) for f in ("noise", "learning_rate", "batch_size", "steps", "seed")] + [
+    ("/backprop_step", f) for f in ("point", "batch_size", "learning_rate")]
 
 
 @pytest.mark.parametrize("api, field", NUMBER_FIELDS)
