@@ -11,9 +11,9 @@ Prints, for this machine:
   trivial echo endpoint of a minimal app, measured in the same run);
 - the server's peak resident memory with every bundled model loaded and used (target < 1.5 GB);
 - load: --clients concurrent clients, each its own gradio_client, calling a mix of endpoints
-  (generation included) for --seconds, on loopback only and bounded in time: failures (target:
-  none), p95 of the classification endpoints (target < 1 s), throughput, and whether the
-  server answers normally afterwards.
+  (generation and a training run included) for --seconds, on loopback only and bounded in
+  time: failures (target: none), p95 of the classification endpoints (target < 1 s),
+  throughput, and whether the server answers normally afterwards.
 """
 
 from __future__ import annotations
@@ -49,7 +49,15 @@ def calls(digit):
         "classify_sentiment": ([], dict(text=SENTENCE)),
         "explain_sentiment": ([], dict(text=SENTENCE)),
         "attention_map": ([], dict(text=TEXT, model="sentiment-minilm", layer=6, head="mean")),
+        "descend": ([], dict(surface="valley", start_w1=-3.5, start_w2=0.5, learning_rate=0.4,
+                             momentum=0.5, steps=50)),
+        "backprop_step": ([], dict(dataset="xor", noise=0.05, point=3, batch_size=8,
+                                   learning_rate=1.0, activation="tanh")),
     }
+
+
+TRAINING = dict(dataset="circles", noise=0.05, layers="8, 8, 8", activation="tanh",
+                learning_rate=0.3, batch_size=10, steps=500, seed=0)
 
 
 def first_token(client, **kwargs) -> tuple[float, float]:
@@ -85,7 +93,7 @@ def load_test(url: str, digit: str, n_clients: int, seconds: float) -> dict:
         client = Client(url, verbose=False)
         rng = random.Random(i)
         mix = calls(digit)
-        names = list(mix) + ["generate_text"] * 2
+        names = list(mix) + ["generate_text"] * 2 + ["train_network"]
         while time.perf_counter() < deadline:
             name = rng.choice(names)
             t = time.perf_counter()
@@ -93,6 +101,8 @@ def load_test(url: str, digit: str, n_clients: int, seconds: float) -> dict:
                 if name == "generate_text":
                     client.predict(prompt="ROMEO.\n", temperature=0.8, max_new_tokens=50,
                                    top_k=40, top_p=0.95, seed=i, api_name="/generate_text")
+                elif name == "train_network":  # a training run of 500 steps, streamed
+                    client.predict(**TRAINING, api_name="/train_network")
                 else:
                     args, kwargs = mix[name]
                     client.predict(*args, **kwargs, api_name=f"/{name}")
