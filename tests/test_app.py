@@ -113,7 +113,7 @@ def test_nan_and_infinity_over_raw_http_are_refused_cleanly(app_url, client):
         answer = raw_call(app_url, "descend", f'{{"data": {body}}}')
         assert "event: error" in answer and "Traceback" not in answer, answer
     answer = raw_call(app_url, "train_network",
-                      '{"data": ["xor", 0.05, "4", "tanh", NaN, 10, 5, 0]}')
+                      '{"data": ["xor", 0.05, "4", "tanh", NaN, 10, 5, 0, false]}')
     assert "event: error" in answer and "Learning rate must be a finite" in answer, answer
     probs, _ = client.predict(logits="1, 2", temperature=1, api_name="/softmax")
     assert probs["label"].startswith("#2")

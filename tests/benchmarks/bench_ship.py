@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import common  # noqa: E402
 from common import ROOT, echo_floor, import_time, machine, server, summary, timed  # noqa: E402,E501
 
 SENTENCE = "The food was cold and the service slow, but the view was stunning."
@@ -137,8 +138,11 @@ def main():
 
     bare = import_time()
     floor = echo_floor(args.calls)
+    picture_floor = common.image_floor(digit, args.calls)
     print(f"bare import gradio, torch, transformers: {bare:.2f} s (median of 3); gradio's floor "
-          f"(echo): median {floor * 1000:.0f} ms")
+          f"(echo): median {floor * 1000:.0f} ms; for a picture (a Sketchpad endpoint that "
+          f"does nothing, upload included): {picture_floor * 1000:.0f} ms = "
+          f"{picture_floor / floor:.2f} × the echo")
 
     with server(["app.py"]) as (client, started, process):
         mix = calls(digit)

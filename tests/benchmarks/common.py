@@ -23,6 +23,16 @@ ECHO_APP = ("import gradio as gr\n"
             "demo.launch(ssr_mode=False)\n")
 
 
+# The same, for an image: a Sketchpad endpoint that takes the picture and answers "ok". The
+# client uploads the file first, so any image endpoint pays this much more than the echo.
+SKETCH_APP = ("import gradio as gr\n"
+              "with gr.Blocks() as demo:\n"
+              "    s = gr.Sketchpad(type='numpy')\n"
+              "    t = gr.Textbox()\n"
+              "    s.change(lambda x: 'ok', s, t, api_name='sketch')\n"
+              "demo.launch(ssr_mode=False)\n")
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -108,3 +118,14 @@ def echo_floor(n: int = 30) -> float:
     with server(["-c", ECHO_APP]) as (client, _, _):
         client.predict("hi", api_name="/echo")
         return statistics.median(timed(lambda: client.predict("hi", api_name="/echo"), n))
+
+
+def image_floor(path: str, n: int = 30) -> float:
+    """gradio's floor for a picture in this run: the median seconds of a Sketchpad call that
+    does nothing with it (upload included)."""
+    from gradio_client import handle_file
+
+    sketch = {"background": handle_file(path), "layers": [], "composite": None}
+    with server(["-c", SKETCH_APP]) as (client, _, _):
+        client.predict(sketch, api_name="/sketch")
+        return statistics.median(timed(lambda: client.predict(sketch, api_name="/sketch"), n))
