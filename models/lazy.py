@@ -18,8 +18,9 @@ class _Lazy:
         self._name = name
 
     def __getattr__(self, attr: str):
-        module = importlib.import_module(self._name)
-        return getattr(module, attr)
+        value = getattr(importlib.import_module(self._name), attr)
+        setattr(self, attr, value)  # later lookups find it at once (a training loop makes many)
+        return value
 
     def __repr__(self) -> str:
         return f"<lazy module {self._name!r}>"

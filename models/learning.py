@@ -241,7 +241,7 @@ BLOWN_UP_LOSS = 50.0
 MAX_STEPS = 20_000  # per run (one Play, or one API call)
 MAX_SECONDS = 60.0  # per run
 FRAME_SECONDS = 0.15  # a frame this often while training (6 to 7 a second)...
-TRAIN_SHARE = 0.6  # ...training only this share of the time, so other visitors stay served
+TRAIN_SHARE = 0.4  # ...training only this share of the time, so other visitors stay served
 
 
 @dataclass(frozen=True)
@@ -415,6 +415,7 @@ class Training:
                 layer.weight.uniform_(-bound, bound, generator=self.generator)
                 layer.bias.zero_()
         self.f = _activation(config.activation)
+        self.parameters = list(self._named())  # [(name, tensor)], looked up on every step
         self.steps = 0
         self.order = torch.empty(0, dtype=torch.long)  # the rest of this epoch's shuffle
         self.history: list[dict] = []  # {"step", "train_loss", "test_loss", ...} per frame
@@ -457,34 +458,31 @@ class Training:
         gradient for every parameter, then w <- w - learning_rate * gradient.
 
         Returns {"loss": float, "gradients": {"layer1.weight": array, ...}}. A loss that blows
-        up (not finite, or above BLOWN_UP_LOSS) or weights that stop being finite set status
-        "diverged", and the weights stay as they were.
+        up (not finite, or above BLOWN_UP_LOSS) sets status "diverged", and the weights stay as
+        they were.
         """
         with self.lock:
             return self._step()
 
     def _step(self) -> dict:
         batch = self._batch()
-        for p in self.layers.parameters():
+        for _, p in self.parameters:
             p.grad = None
         loss = torch.nn.functional.cross_entropy(self.logits(self.x_train[batch]),
                                                  self.y_train[batch])
         loss.backward()
+        value = loss.item()
         grads = {name: (p.grad if p.grad is not None else torch.zeros_like(p))
-                 for name, p in self._named()}
-        if (not torch.isfinite(loss) or loss.item() > BLOWN_UP_LOSS
-                or not all(torch.isfinite(g).all() for g in grads.values())):
-            self.status = "diverged"
-            return {"loss": loss.item(), "gradients": {k: g.numpy() for k, g in grads.items()}}
+                 for name, p in self.parameters}
+        out = {"loss": value, "gradients": {k: g.numpy() for k, g in grads.items()}}
+        if not math.isfinite(value) or value > BLOWN_UP_LOSS:
+            self.status = "diverged"  # and the weights stay as they were
+            return out
         with torch.no_grad():
-            new = {name: p - self.learning_rate * grads[name] for name, p in self._named()}
-            if all(torch.isfinite(w).all() for w in new.values()):
-                for name, p in self._named():
-                    p.copy_(new[name])
-            else:
-                self.status = "diverged"
+            for name, p in self.parameters:
+                p.sub_(grads[name], alpha=self.learning_rate)
         self.steps += 1
-        return {"loss": loss.item(), "gradients": {k: g.numpy() for k, g in grads.items()}}
+        return out
 
     def _named(self):
         for i, layer in enumerate(self.layers, 1):
@@ -503,6 +501,8 @@ class Training:
         return out
 
     def record(self) -> dict:
+        """Losses and accuracies now, added to the history. Weights that stopped being finite
+        (a step too large for a loss that still looked finite) mark the run diverged."""
         entry = {"step": self.steps, **self.evaluate()}
         if not (self.history and self.history[-1]["step"] == self.steps):
             self.history.append(entry)
