@@ -59,3 +59,47 @@ def test_demo_page_fits_a_phone_and_a_column_in_both_themes(browser, app_url, sl
                        and not u.startswith(("data:", "blob:"))]
             assert outside == [], (slug, outside)
             context.close()
+
+
+def test_the_web_component_shows_the_app_in_a_blog_page(browser, app_url):
+    """`<gradio-app>` in someone else's page (served here from another port), its script from
+    this server (the one gradio's gradio.js would import), nothing from a CDN: the app appears
+    and answers."""
+    import re
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import httpx
+
+    script = re.search(r'src="\./(assets/index-[^"]+\.js)"', httpx.get(app_url).text).group(1)
+    html = (f'<!doctype html><meta charset="utf-8"><h1>A blog post</h1><p>Text.</p>'
+            f'<script type="module" src="{app_url}/{script}"></script>'
+            f'<gradio-app src="{app_url}/" initial_height="900px"></gradio-app>').encode()
+
+    class Blog(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(html)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Blog)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    blog = f"http://127.0.0.1:{server.server_address[1]}/post.html"
+    page = browser.new_page(viewport={"width": 900, "height": 1000})
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    try:
+        page.goto(blog)
+        page.wait_for_selector("gradio-app #digit-sketchpad canvas", timeout=60_000)
+        page.locator("gradio-app #digit-examples button.gallery-item").nth(7).click()
+        page.wait_for_function("() => document.querySelector('gradio-app #digit-label h2')"
+                               "?.innerText.trim() === '7'", timeout=30_000)
+        assert [u for u in requests
+                if not u.startswith((app_url, blog, "data:", "blob:"))] == []
+    finally:
+        page.close()
+        server.shutdown()
