@@ -28,8 +28,9 @@ keeps some of the last step's speed."""
 TRAIN_INTRO = """## 2. Train a network live
 The same rule on a real network: its weights start random, and every step nudges all of them
 against the slope of the loss on a **mini-batch** of training points. The background is what
-the network answers everywhere (orange: class 1, blue: class 0); filled points are the training
-set, hollow ones the test set it never learns from. Change the learning rate or batch size while
+the network answers everywhere (orange: class 1, blue: class 0); the points are the training
+set (tick the box below the picture to add the test set, hollow, which it never learns from).
+Change the learning rate or batch size while
 it plays; a preset sets everything at once, and says why it works (or fails)."""
 
 STEP_INTRO = """## 3. One step, seen
@@ -315,6 +316,7 @@ def prepare(dataset, noise, layers, activation, learning_rate, batch_size, seed,
     if (not isinstance(run, learning.Training) or run.config != config
             or run.status == "diverged"):
         run = _replace(run, config, learning_rate, batch_size)
+    run.learning_rate, run.batch_size = learning_rate, batch_size
     run.stopped = False
     return run
 
@@ -323,8 +325,6 @@ def step_once(dataset, noise, layers, activation, learning_rate, batch_size, see
               show_test_points=False, run=None):
     """One step of gradient descent, on one mini-batch."""
     run = prepare(dataset, noise, layers, activation, learning_rate, batch_size, seed, run)
-    run.learning_rate, run.batch_size = learning.check_learning_rate(learning_rate), \
-        learning.check_batch_size(batch_size)
     loss = run.step()["loss"]
     note = "" if run.status == "diverged" else (
         f"One step on a batch of {run.batch_size}: its loss was {loss:.4g} before the step.")
