@@ -29,7 +29,7 @@ TRAIN_INTRO = """## 2. Train a network live
 The same rule on a real network: its weights start random, and every step nudges all of them
 against the slope of the loss on a **mini-batch** of training points. The background is what
 the network answers everywhere (orange: class 1, blue: class 0); filled points are the training
-set, hollow ones the test set it never learns from (the box below the picture hides them).
+set; tick the box below the picture to add the test set (hollow), which it never learns from.
 Change the learning rate or batch size while
 it plays; a preset sets everything at once, and says why it works (or fails)."""
 
@@ -210,7 +210,7 @@ def boundary_figure(boundary: dict, data: dict, title: str,
                 "hovertemplate": f"{name}: (%{{x:.2f}}, %{{y:.2f}})<extra></extra>"}
 
     traces = [heat, points(data["x_train"], data["y_train"], "training points", False)]
-    if show_test:  # the tab can hide them: every point drawn costs the browser time, each frame
+    if show_test:  # off by default: 200 more points make a frame too slow for a slow browser
         traces.append(points(data["x_test"], data["y_test"], "test points", True))
     edge = learning.EXTENT
     return plots.figure(traces, height=420, title=title, margin=dict(l=30, r=10, t=40, b=30),
@@ -643,8 +643,8 @@ def build(on_show=()):
                 step = gr.Button("Step", size="sm", elem_id="train-step")
                 reset_button = gr.Button("Reset", size="sm", elem_id="train-reset")
             boundary = gr.Plot(label="Decision boundary", elem_id="train-boundary")
-            show_test = gr.Checkbox(True, label="Show the test points (hollow; hiding them "
-                                          "makes each frame cheaper to draw)",
+            show_test = gr.Checkbox(False, label="Show the test points too (hollow; each "
+                                           "frame costs the browser more to draw)",
                                     elem_id="train-show-test")
             status = gr.Markdown(elem_id="train-status")
         with gr.Column(scale=1, min_width=260):
