@@ -148,6 +148,13 @@ def cost_figure(result: dict) -> plots.PlotData:
                         yaxis={"title": {"text": "cost"}, "type": "log" if log else "linear"})
 
 
+def _hill(surface, result: dict, grid: dict):
+    message = f"**{result['message']}**"
+    numbers = {k: result[k] for k in ("verdict", "steps_taken", "path", "costs", "slopes")}
+    label = learning.SURFACES[surface].label
+    return hill_figure(grid, result, label), cost_figure(result), message, numbers
+
+
 def descend(surface, start_w1, start_w2, learning_rate, momentum, steps):
     """The path of gradient descent on a cost surface: (contour map with the path, cost per
     step, what is happening, the numbers)."""
@@ -156,23 +163,19 @@ def descend(surface, start_w1, start_w2, learning_rate, momentum, steps):
         grid = learning.cost_grid(surface)
     except ValueError as e:
         _fail(e)
-    s = learning.SURFACES[surface]
-    message = f"**{result['message']}**"
-    numbers = {k: result[k] for k in ("verdict", "steps_taken", "path", "costs", "slopes")}
-    return hill_figure(grid, result, s.label), cost_figure(result), message, numbers
+    return _hill(surface, result, grid)
 
 
 def play_descent(surface, start_w1, start_w2, learning_rate, momentum, steps):
-    """The same descent drawn step by step, about eight steps a second."""
+    """The same descent drawn step by step, about eight steps a second (computed once)."""
     try:
-        steps = learning.integer(steps, "Steps", 0, learning.MAX_DESCENT_STEPS)
+        frames = learning.descend_step_by_step(surface, start_w1, start_w2, learning_rate,
+                                               momentum, steps)
+        grid = learning.cost_grid(surface)
     except ValueError as e:
         _fail(e)
-    for k in range(steps + 1):
-        out = descend(surface, start_w1, start_w2, learning_rate, momentum, k)
-        yield out
-        if out[3]["steps_taken"] < k:  # blew up: nothing more to show
-            return
+    for result in frames:
+        yield _hill(surface, result, grid)
         time.sleep(0.12)
 
 

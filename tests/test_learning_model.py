@@ -280,3 +280,10 @@ def test_backprop_refuses_a_network_of_the_wrong_shape():
         learning.backprop({"W1": [[1, 2]]}, [0, 0], 0)
     with pytest.raises(ValueError, match="2-3-2"):
         learning.backprop({**learning.tiny_network(0), "b2": [float("nan"), 0]}, [0, 0], 0)
+
+
+def test_step_by_step_is_descend_after_each_number_of_steps():
+    frames = learning.descend_step_by_step("valley", -3.5, 0.5, 0.4, 0.5, 12)
+    assert len(frames) == 13
+    for k, frame in enumerate(frames):
+        assert frame == learning.descend("valley", -3.5, 0.5, 0.4, 0.5, k)
