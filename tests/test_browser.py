@@ -260,7 +260,8 @@ def test_learning_tab_descends_trains_pauses_steps_and_resets(page):
     shot(page, "learning-playing")
     # force: a browser busy drawing frames may not call the button "stable" (it is).
     page.click("#train-pause", force=True)
-    page.wait_for_timeout(800)
+    page.wait_for_function("() => document.querySelector('#train-status')"
+                           ".innerText.includes('Paused')", timeout=20_000)
     paused = status_step(page)
     page.wait_for_timeout(1000)
     assert status_step(page) == paused  # nothing runs after Pause
