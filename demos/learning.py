@@ -307,6 +307,8 @@ def train_network(dataset, noise, layers, activation, learning_rate, batch_size,
         # The loss chart every LOSS_EVERY frames (and the last): each chart a browser redraws
         # costs it a page layout, and a slow laptop would fall behind the frames.
         last = run.status != "training"
+        if run.stopped:  # paused or replaced while this frame was drawn: its frame comes next
+            return
         yield boundary, losses if last or i % LOSS_EVERY == 0 else gr.skip(), status
 
 
