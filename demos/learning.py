@@ -3,6 +3,7 @@ points, and one step of backpropagation seen number by number."""
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 
@@ -92,10 +93,19 @@ def _r(values, digits=4):
 # -- 1. Down the hill ----------------------------------------------------------------------------
 
 
+@functools.cache
+def _grid(surface: str) -> dict:
+    """A surface's cost map, computed and rounded for the browser once: it never changes, and
+    rounding its 3,721 numbers took a third of each /descend request."""
+    grid = learning.cost_grid(surface)
+    return {**grid, "w": _r(grid["w"], 3), "cost": _r(grid["cost"], 3)}
+
+
 def hill_figure(grid: dict, result: dict, surface_label: str) -> plots.PlotData:
-    """Contour map of the cost with the path of the steps, the minima, and the downhill arrow."""
+    """Contour map of the cost (a `cost_grid`, rounded as it should travel) with the path of
+    the steps, the minima, and the downhill arrow."""
     w = grid["w"]
-    contour = {"type": "contour", "x": _r(w, 3), "y": _r(w, 3), "z": _r(grid["cost"], 3),
+    contour = {"type": "contour", "x": w, "y": w, "z": grid["cost"],
                "colorscale": plots.colorscale("Viridis"), "ncontours": 30, "opacity": 0.75,
                "showscale": False, "contours": {"coloring": "heatmap"},
                "hovertemplate": "w1 %{x:.2f}, w2 %{y:.2f}: cost %{z:.3f}<extra></extra>"}
@@ -160,10 +170,9 @@ def descend(surface, start_w1, start_w2, learning_rate, momentum, steps):
     step, what is happening, the numbers)."""
     try:
         result = learning.descend(surface, start_w1, start_w2, learning_rate, momentum, steps)
-        grid = learning.cost_grid(surface)
     except ValueError as e:
         _fail(e)
-    return _hill(surface, result, grid)
+    return _hill(surface, result, _grid(surface))
 
 
 def play_descent(surface, start_w1, start_w2, learning_rate, momentum, steps):
@@ -171,11 +180,10 @@ def play_descent(surface, start_w1, start_w2, learning_rate, momentum, steps):
     try:
         frames = learning.descend_step_by_step(surface, start_w1, start_w2, learning_rate,
                                                momentum, steps)
-        grid = learning.cost_grid(surface)
     except ValueError as e:
         _fail(e)
     for result in frames:
-        yield _hill(surface, result, grid)
+        yield _hill(surface, result, _grid(surface))
         time.sleep(0.12)
 
 
