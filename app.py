@@ -13,7 +13,12 @@ import os
 # Before gradio is imported: no usage statistics and no version check over the network.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+import copy  # noqa: E402
+
 import gradio as gr  # noqa: E402
+from gradio import route_utils  # noqa: E402
+from gradio.routes import ORJSONResponse  # noqa: E402
+from starlette.routing import Route  # noqa: E402
 
 from demos import activations, attention, digits, generation, learning, sentiment  # noqa: E402,E501
 
@@ -60,11 +65,55 @@ def page_js() -> str:
     return f"() => {{ {calls} }}"
 
 
+def page_config(demo: gr.Blocks, slug: str, root: str) -> dict:
+    """One demo page's config, made to be the whole app for whoever loads it.
+
+    The `<gradio-app src=".../learning">` web component asks for `/learning/config`, which
+    gradio does not serve (a page's config is `/config?page=learning`), and then picks the page
+    to draw from the address of the page it sits in: a blog post's address names none of ours,
+    so it draws the main page. Here the demo's page is the only page, at the address "".
+    """
+    source = demo.config
+    page = source["page"][slug]
+    components, dependencies = set(page["components"]), set(page["dependencies"])
+    config = {key: value for key, value in source.items()
+              if key not in ("components", "dependencies", "layout", "page", "pages")}
+    config = copy.deepcopy({
+        **config,
+        "components": [c for c in source["components"] if c["id"] in components],
+        "dependencies": [d for d in source["dependencies"] if d["id"] in dependencies],
+        "layout": page["layout"],
+        "page": {"": page},
+        "pages": [["", title, False] for path, title, _ in source["pages"] if path == slug],
+        "current_page": "",
+    })
+    return route_utils.update_root_in_config(config, root)
+
+
+def embed_routes(demo: gr.Blocks) -> list[Route]:
+    """`/<slug>/config` for every demo page, for the web component (see page_config)."""
+    def route(slug: str) -> Route:
+        def config(request):
+            root = route_utils.get_root_url(  # as gradio's /config finds it (proxies included)
+                request, f"/{slug}/config",
+                getattr(request.app, "root_path", None) or request.scope.get("root_path"))
+            return ORJSONResponse(page_config(demo, slug, root))
+        return Route(f"/{slug}/config", config, methods=["GET"])
+    return [route(module.SLUG) for module in DEMOS]
+
+
+# The demo pages are for embedding, not browsing: gradio would show a bar with one link, "Home",
+# on every page (leaving an embedded demo for the whole app). gr.Navbar(visible=False) does not
+# hide it when the page loads (gradio issue #12532), so a rule does.
+CSS = ".nav-holder { display: none; }"
+
+
 def launch(demo: gr.Blocks, **kwargs):
     """Launch with the app's look; server name and port come from GRADIO_SERVER_NAME/PORT."""
     # show_error: a value a component itself refuses (text where a number belongs) reaches the
     # client as the component's own sentence, not as "the app raised an exception".
-    return demo.launch(theme=THEME, js=page_js(), ssr_mode=False, show_error=True, **kwargs)
+    return demo.launch(theme=THEME, css=CSS, js=page_js(), ssr_mode=False, show_error=True,
+                       app_kwargs={"routes": embed_routes(demo)}, **kwargs)
 
 
 if __name__ == "__main__":

@@ -61,54 +61,101 @@ def test_demo_page_fits_a_phone_and_a_column_in_both_themes(browser, app_url, sl
             context.close()
 
 
-def test_the_web_component_shows_the_app_in_a_blog_page(browser, app_url):
-    """`<gradio-app>` in someone else's page (served here from another port), its script from
-    this server (the one gradio's gradio.js would import), nothing from a CDN: the app appears
-    and answers."""
-    import re
+# The whole app in a web component: the Digits tab shows first.
+WHOLE_APP = ("#digit-sketchpad canvas", "#digit-examples button.gallery-item >> nth=7",
+             "#digit-label h2:text-is('7')")
+
+
+@pytest.fixture(scope="module")
+def blog():
+    """Someone else's blog, on another port: serves whatever page the test puts in `posts`."""
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    import httpx
-
-    script = re.search(r'src="\./(assets/index-[^"]+\.js)"', httpx.get(app_url).text).group(1)
-    html = (f'<!doctype html><meta charset="utf-8"><h1>A blog post</h1><p>Text.</p>'
-            f'<script type="module" src="{app_url}/{script}"></script>'
-            f'<gradio-app src="{app_url}/" initial_height="900px"></gradio-app>').encode()
+    posts = {}
 
     class Blog(BaseHTTPRequestHandler):
         def do_GET(self):
-            self.send_response(200)
+            body = posts.get(self.path)
+            self.send_response(200 if body else 404)
             self.send_header("Content-Type", "text/html")
             self.end_headers()
-            self.wfile.write(html)
+            self.wfile.write(body or b"")
 
         def log_message(self, *args):
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Blog)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    blog = f"http://127.0.0.1:{server.server_address[1]}/post.html"
-    page = browser.new_page(viewport={"width": 900, "height": 1000})
-    requests = []
+    yield f"http://127.0.0.1:{server.server_address[1]}", posts
+    server.shutdown()
+
+
+@pytest.mark.parametrize("slug", ["", *PAGES])
+def test_the_web_component_shows_a_demo_or_the_app_in_a_blog_page(browser, app_url, blog, slug):
+    """`<gradio-app src=".../learning">` (or the whole app, src=".../") in a blog post on
+    another port, its script from this server (the one gradio's gradio.js would import),
+    nothing from a CDN: that demo alone appears, and answers when used."""
+    import re
+
+    import httpx
+
+    ready, action, after = PAGES.get(slug, WHOLE_APP)
+    script = re.search(r'src="\./(assets/index-[^"]+\.js)"', httpx.get(app_url).text).group(1)
+    base, posts = blog
+    posts[f"/{slug or 'app'}.html"] = (
+        f'<!doctype html><meta charset="utf-8"><h1>A blog post</h1><p>Text.</p>'
+        f'<script type="module" src="{app_url}/{script}"></script>'
+        f'<gradio-app src="{app_url}/{slug}" initial_height="900px"></gradio-app>').encode()
+    page = browser.new_page(viewport={"width": 700, "height": 1000})
+    requests, errors = [], []
     page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
     try:
-        page.goto(blog)
-        page.wait_for_selector("gradio-app #digit-sketchpad canvas", timeout=60_000)
+        page.goto(f"{base}/{slug or 'app'}.html")
+        page.wait_for_selector(f"gradio-app {ready}", timeout=60_000)
+        # Only this demo: no tabs, no navigation bar (the whole app has its tabs).
+        assert (page.locator("gradio-app [role=tab]").count() > 0) == (slug == "")
+        assert page.get_by_role("link", name="Home").count() == 0
         # The component mounts in stages: a click that comes before its events are wired does
         # nothing, so click again until the answer shows (at most five times).
         for _ in range(5):
-            page.locator("gradio-app #digit-examples button.gallery-item").nth(7).click()
+            page.locator(f"gradio-app {action}").first.click()
             try:
-                page.wait_for_function("() => document.querySelector('gradio-app "
-                                       "#digit-label h2')?.innerText.trim() === '7'",
-                                       timeout=10_000)
+                page.wait_for_selector(f"gradio-app {after}", timeout=10_000)
                 break
             except Exception:
                 continue
-        assert page.locator("gradio-app #digit-label h2").inner_text().strip() == "7"
+        assert page.locator(f"gradio-app {after}").count() > 0, slug
+        assert errors == [], errors
         assert [u for u in requests
-                if not u.startswith((app_url, blog, "data:", "blob:"))] == []
+                if not u.startswith((app_url, base, "data:", "blob:"))] == []
     finally:
         page.close()
-        server.shutdown()
+
+
+@pytest.mark.parametrize("slug", list(PAGES))
+def test_a_demo_config_for_the_web_component_holds_that_demo_alone(app_url, slug):
+    """What `<gradio-app src=".../slug">` fetches: the demo's page as the only page, at "", so
+    the component draws it whatever the address of the blog post; the root is this server."""
+    import httpx
+
+    config = httpx.get(f"{app_url}/{slug}/config").json()
+    page = httpx.get(f"{app_url}/config", params={"page": slug}).json()
+    assert config["root"] == app_url
+    assert list(config["page"]) == [""]
+    assert config["pages"] == [["", page["pages"][[p[0] for p in page["pages"]].index(slug)][1],
+                                False]]
+    assert config["layout"] == page["layout"]
+    assert [c["id"] for c in config["components"]] == [c["id"] for c in page["components"]]
+    assert [d["id"] for d in config["dependencies"]] == [d["id"] for d in page["dependencies"]]
+    ids = {c["id"] for c in config["components"]}
+    assert set(config["page"][""]["components"]) == ids
+
+
+def test_only_demo_pages_have_a_web_component_config(app_url):
+    import httpx
+
+    for path in ("/nothing/config", "/..%2Fetc/config", "/digits/config/x"):
+        assert httpx.get(app_url + path).status_code == 404, path
+    assert httpx.post(f"{app_url}/digits/config").status_code == 405
