@@ -12,6 +12,10 @@ import os
 
 # Before gradio is imported: no usage statistics and no version check over the network.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# Before torch is imported (on the first request that needs it): one thread per request. The
+# server runs several requests at once on few cores, and each request's second OpenMP thread
+# only fights the others (tests/benchmarks/bench_ship.py; set it higher on a bigger machine).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import copy  # noqa: E402
 

@@ -322,7 +322,7 @@ def build(on_show=()):
     settings = [temperature, top_k, top_p]
     run = go_btn.click(generate_text,
                        [prompt, temperature, max_new_tokens, top_k, top_p, seed, model],
-                       outputs, api_name="generate_text", concurrency_limit=2,
+                       outputs, api_name="generate_text", concurrency_limit=1,
                        concurrency_id="generate", show_progress="minimal")
     stop_btn.click(None, cancels=[run], api_visibility="private")
     step_btn.click(step_token, [prompt, *settings, seed, model, state], outputs,

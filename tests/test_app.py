@@ -156,4 +156,4 @@ def test_the_queue_and_generation_are_bounded():
     assert demo._queue.max_size == 64
     assert generation.MAX_NEW_TOKENS == 400 and generation.MAX_SECONDS <= 30
     limits = {fn.api_name: fn.concurrency_limit for fn in demo.fns.values() if not fn.page}
-    assert limits["generate_text"] == 2
+    assert limits["generate_text"] == 1

@@ -8,7 +8,9 @@ Prints, for this machine:
 - the first answer of every tab on that fresh server (the language tabs load transformers and
   their model on their first request);
 - latency (median, p95) of every endpoint through gradio_client, against gradio's floor (a
-  trivial echo endpoint of a minimal app, measured in the same run);
+  trivial echo endpoint of a minimal app) and, for the picture, a do-nothing Sketchpad endpoint:
+  both floors run as servers of their own beside the app, and the calls take turns (echo,
+  picture, every endpoint; --calls rounds), so that the host's drift falls on all alike;
 - the server's peak resident memory with every bundled model loaded and used (target < 1.5 GB);
 - load: --clients concurrent clients, each its own gradio_client, calling a mix of endpoints
   (generation and a training run included) for --seconds, on loopback only and bounded in
@@ -24,12 +26,23 @@ import statistics
 import sys
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common  # noqa: E402
-from common import ROOT, echo_floor, import_time, machine, server, summary, timed  # noqa: E402,E501
+from common import (  # noqa: E402
+    ECHO_APP,
+    ROOT,
+    SKETCH_APP,
+    counting_http_clients,
+    http_client_seconds,
+    import_time,
+    interleaved,
+    machine,
+    server,
+    summary,
+)
 
 SENTENCE = "The food was cold and the service slow, but the view was stunning."
 TEXT = "The animal didn't cross the street because it was too tired."
@@ -137,14 +150,10 @@ def main():
     Image.fromarray(255 - data["images"][0]).resize((280, 280)).save(digit)
 
     bare = import_time()
-    floor = echo_floor(args.calls)
-    picture_floor = common.image_floor(digit, args.calls)
-    print(f"bare import gradio, torch, transformers: {bare:.2f} s (median of 3); gradio's floor "
-          f"(echo): median {floor * 1000:.0f} ms; for a picture (a Sketchpad endpoint that "
-          f"does nothing, upload included): {picture_floor * 1000:.0f} ms = "
-          f"{picture_floor / floor:.2f} × the echo")
+    print(f"bare import gradio, torch, transformers: {bare:.2f} s (median of 3)")
 
-    with server(["app.py"]) as (client, started, process):
+    with server(["app.py"]) as (client, started, process), \
+            ExitStack() as floors:
         mix = calls(digit)
         t = time.perf_counter()
         client.predict(*mix["softmax"][0], **mix["softmax"][1], api_name="/softmax")
@@ -161,10 +170,43 @@ def main():
         print(f"  first streamed token of /generate_text on that server: {first:.2f} s")
         client.predict(text="good", api_name="/compare_models")  # loads the second encoder
 
+        # gradio's floors, each a minimal app on a server of its own, started now (not during
+        # the cold start), their calls taking turns with the app's.
+        echo, _, _ = floors.enter_context(server(["-c", ECHO_APP]))
+        sketch_client, _, _ = floors.enter_context(server(["-c", SKETCH_APP]))
+        sketch = mix["classify_digit"][0][0]
+        turns = {"echo": lambda: echo.predict("hi", api_name="/echo"),
+                 "picture": lambda: sketch_client.predict(sketch, api_name="/sketch")}
         for name, (a, kw) in mix.items():
-            print(f"/{name}: " + summary(timed(
-                lambda a=a, kw=kw, name=name: client.predict(*a, **kw, api_name=f"/{name}"),
-                args.calls), floor))
+            turns[name] = lambda a=a, kw=kw, name=name: client.predict(*a, **kw,
+                                                                       api_name=f"/{name}")
+        for call in turns.values():  # one unmeasured round: connections and caches warm
+            call()
+        seconds = interleaved(turns, args.calls)
+        floor = statistics.median(seconds.pop("echo"))
+        picture_floor = statistics.median(seconds.pop("picture"))
+        print(f"gradio's floor (echo), taking turns with the calls below: median "
+              f"{floor * 1000:.0f} ms; for a picture (a Sketchpad endpoint that does nothing, "
+              f"upload included): {picture_floor * 1000:.0f} ms = {picture_floor / floor:.2f} x "
+              "the echo")
+        for name, secs in seconds.items():
+            line = f"/{name}: " + summary(secs, floor)
+            if name == "classify_digit":
+                line += f", {statistics.median(secs) / picture_floor:.2f} x the picture floor"
+            print(line)
+        # Where the floors' time goes, on the client's side: gradio_client makes a new httpx
+        # client (with a new TLS context, even for plain http) for its HTTP requests.
+        made = {}
+        for name in ("echo", "picture", "classify_digit"):
+            with counting_http_clients() as count:
+                turns[name]()
+            made[name] = count[0]
+        each = http_client_seconds() * 1000
+        print(f"gradio_client makes {made['echo']} httpx clients per echo call, "
+              f"{made['picture']} per picture call, {made['classify_digit']} per "
+              f"/classify_digit call; each takes {each:.0f} ms to make here (so "
+              f"{made['echo'] * each:.0f} ms of the echo's {floor * 1000:.0f}, "
+              f"{made['picture'] * each:.0f} ms of the picture's {picture_floor * 1000:.0f})")
         firsts, rates = zip(*(first_token(client, max_new_tokens=200) for _ in range(5)))
         print(f"/generate_text (200 tokens): time to first token {summary(list(firsts), floor)};"
               f" {statistics.median(rates):.0f} tokens/s (median of 5)")

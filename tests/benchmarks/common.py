@@ -120,12 +120,44 @@ def echo_floor(n: int = 30) -> float:
         return statistics.median(timed(lambda: client.predict("hi", api_name="/echo"), n))
 
 
-def image_floor(path: str, n: int = 30) -> float:
-    """gradio's floor for a picture in this run: the median seconds of a Sketchpad call that
-    does nothing with it (upload included)."""
-    from gradio_client import handle_file
+def interleaved(calls: dict, rounds: int) -> dict[str, list[float]]:
+    """Seconds per call of each named call, taken in turn, round after round: the host's speed
+    drifts (the same script measured 30-60 % apart within an hour here), and calls made minutes
+    apart would carry that drift into their ratio; taken in turn, every call sees the same
+    host."""
+    out: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            t = time.perf_counter()
+            call()
+            out[name].append(time.perf_counter() - t)
+    return out
 
-    sketch = {"background": handle_file(path), "layers": [], "composite": None}
-    with server(["-c", SKETCH_APP]) as (client, _, _):
-        client.predict(sketch, api_name="/sketch")
-        return statistics.median(timed(lambda: client.predict(sketch, api_name="/sketch"), n))
+
+@contextmanager
+def counting_http_clients():
+    """Count the httpx clients made inside the block (gradio_client makes a new one, with a new
+    TLS context, for nearly every HTTP request, plain http included); yields a one-item list."""
+    import httpx
+
+    count, init = [0], httpx.Client.__init__
+
+    def counted(self, *args, **kwargs):
+        count[0] += 1
+        init(self, *args, **kwargs)
+
+    httpx.Client.__init__ = counted
+    try:
+        yield count
+    finally:
+        httpx.Client.__init__ = init
+
+
+def http_client_seconds(n: int = 20) -> float:
+    """Median seconds to make (and close) one httpx client as gradio_client makes them."""
+    import httpx
+
+    def make():
+        httpx.Client(verify=True).close()
+
+    return statistics.median(timed(make, n))
