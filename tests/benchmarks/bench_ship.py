@@ -12,9 +12,9 @@ Prints, for this machine:
   both floors run as servers of their own beside the app, and the calls take turns (echo,
   picture, every endpoint; --calls rounds), so that the host's drift falls on all alike;
 - the server's peak resident memory with every bundled model loaded and used (target < 1.5 GB);
-- load: --clients concurrent clients, each its own gradio_client, calling a mix of endpoints
-  (generation and a training run included) for --seconds, on loopback only and bounded in
-  time: failures (target: none), p95 of the classification endpoints (target < 1 s),
+- load: --clients concurrent clients, each a gradio_client in its own process, calling a mix
+  of endpoints (generation and a training run included) for --seconds, on loopback only and
+  bounded in time: failures (target: none), p95 of the classification endpoints (target < 1 s),
   throughput, and whether the server answers normally afterwards.
 """
 
@@ -24,9 +24,7 @@ import argparse
 import random
 import statistics
 import sys
-import threading
 import time
-from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -95,85 +93,67 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def load_test(url: str, digit: str, n_clients: int, seconds: float) -> dict:
-    """n_clients threads, each with its own client, calling a random endpoint in a loop until
-    `seconds` have passed (each call bounded by a 120 s timeout)."""
+def _client(i: int, url: str, digit: str, seconds: float, ready, out) -> None:
+    """One load-test client, in a process of its own: calls a random endpoint in a loop for
+    `seconds` once every client is ready (each call bounded by a 120 s timeout), then hands its
+    (endpoint, seconds, True or the error) back."""
     from gradio_client import Client
 
-    results, lock = [], threading.Lock()
+    client = Client(url, verbose=False)
+    rng = random.Random(i)
+    mix = calls(digit)
+    names = list(mix) + ["generate_text"] * 2 + ["train_network"]
+    results = []
+    ready.wait()
     deadline = time.perf_counter() + seconds
-
-    def worker(i):
-        client = Client(url, verbose=False)
-        rng = random.Random(i)
-        mix = calls(digit)
-        names = list(mix) + ["generate_text"] * 2 + ["train_network"]
-        while time.perf_counter() < deadline:
-            name = rng.choice(names)
-            t = time.perf_counter()
-            try:
-                if name == "generate_text":
-                    client.predict(prompt="ROMEO.\n", temperature=0.8, max_new_tokens=50,
-                                   top_k=40, top_p=0.95, seed=i, api_name="/generate_text")
-                elif name == "train_network":  # a training run of 500 steps, streamed
-                    client.predict(**TRAINING, api_name="/train_network")
-                else:
-                    args, kwargs = mix[name]
-                    client.predict(*args, **kwargs, api_name=f"/{name}")
-                ok = True
-            except Exception as e:  # a failed request is what we count
-                ok = repr(e)[:200]
-            with lock:
-                results.append((name, time.perf_counter() - t, ok))
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n_clients)]
-    start = time.perf_counter()
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(timeout=seconds + 180)
-    return {"results": results, "seconds": time.perf_counter() - start}
-
-
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--calls", type=int, default=20)
-    p.add_argument("--clients", type=int, default=16)
-    p.add_argument("--seconds", type=float, default=60)
-    args = p.parse_args()
-    import numpy as np
-    from PIL import Image
-
-    print(f"machine: {machine()}")
-    digit = "/tmp/bench_ship_digit.png"
-    data = np.load(ROOT / "tests" / "data" / "mnist_heldout.npz")
-    Image.fromarray(255 - data["images"][0]).resize((280, 280)).save(digit)
-
-    bare = import_time()
-    print(f"bare import gradio, torch, transformers: {bare:.2f} s (median of 3)")
-
-    with server(["app.py"]) as (client, started, process), \
-            ExitStack() as floors:
-        mix = calls(digit)
+    while time.perf_counter() < deadline:
+        name = rng.choice(names)
         t = time.perf_counter()
-        client.predict(*mix["softmax"][0], **mix["softmax"][1], api_name="/softmax")
-        cold = started + time.perf_counter() - t
-        print(f"python app.py -> first answered request: {cold:.2f} s = {cold / bare:.2f} x the "
-              "bare import")
-        for name, (a, kw) in mix.items():
-            if name == "softmax":
-                continue
-            t = time.perf_counter()
-            client.predict(*a, **kw, api_name=f"/{name}")
-            print(f"  first answer of /{name} on a fresh server: {time.perf_counter() - t:.2f} s")
-        first, _ = first_token(client, max_new_tokens=20)
-        print(f"  first streamed token of /generate_text on that server: {first:.2f} s")
-        client.predict(text="good", api_name="/compare_models")  # loads the second encoder
+        try:
+            if name == "generate_text":
+                client.predict(prompt="ROMEO.\n", temperature=0.8, max_new_tokens=50,
+                               top_k=40, top_p=0.95, seed=i, api_name="/generate_text")
+            elif name == "train_network":  # a training run of 500 steps, streamed
+                client.predict(**TRAINING, api_name="/train_network")
+            else:
+                args, kwargs = mix[name]
+                client.predict(*args, **kwargs, api_name=f"/{name}")
+            ok = True
+        except Exception as e:  # a failed request is what we count
+            ok = repr(e)[:200]
+        results.append((name, time.perf_counter() - t, ok))
+    out.put(results)
 
-        # gradio's floors, each a minimal app on a server of its own, started now (not during
-        # the cold start), their calls taking turns with the app's.
-        echo, _, _ = floors.enter_context(server(["-c", ECHO_APP]))
-        sketch_client, _, _ = floors.enter_context(server(["-c", SKETCH_APP]))
+
+def load_test(url: str, digit: str, n_clients: int, seconds: float) -> dict:
+    """n_clients clients, each in a process of its own as real visitors are on machines of
+    their own (16 threads of one process would queue on its one GIL, and measure that), all
+    starting together."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    ready, out = ctx.Barrier(n_clients + 1), ctx.Queue()
+    workers = [ctx.Process(target=_client, args=(i, url, digit, seconds, ready, out))
+               for i in range(n_clients)]
+    for w in workers:
+        w.start()
+    ready.wait(timeout=300)
+    start = time.perf_counter()
+    results = []
+    for _ in workers:
+        results += out.get(timeout=seconds + 180)
+    elapsed = time.perf_counter() - start
+    for w in workers:
+        w.join(timeout=30)
+    return {"results": results, "seconds": elapsed}
+
+
+def latencies(client, mix: dict, rounds: int) -> float:
+    """Every endpoint's latency against gradio's floors (printed); returns the echo floor."""
+    # gradio's floors, each a minimal app on a server of its own, started now (not during
+    # the cold start), their calls taking turns with the app's.
+    with server(["-c", ECHO_APP]) as (echo, _, _), \
+            server(["-c", SKETCH_APP]) as (sketch_client, _, _):
         sketch = mix["classify_digit"][0][0]
         turns = {"echo": lambda: echo.predict("hi", api_name="/echo"),
                  "picture": lambda: sketch_client.predict(sketch, api_name="/sketch")}
@@ -182,7 +162,7 @@ def main():
                                                                        api_name=f"/{name}")
         for call in turns.values():  # one unmeasured round: connections and caches warm
             call()
-        seconds = interleaved(turns, args.calls)
+        seconds = interleaved(turns, rounds)
         floor = statistics.median(seconds.pop("echo"))
         picture_floor = statistics.median(seconds.pop("picture"))
         print(f"gradio's floor (echo), taking turns with the calls below: median "
@@ -207,6 +187,44 @@ def main():
               f"/classify_digit call; each takes {each:.0f} ms to make here (so "
               f"{made['echo'] * each:.0f} ms of the echo's {floor * 1000:.0f}, "
               f"{made['picture'] * each:.0f} ms of the picture's {picture_floor * 1000:.0f})")
+    return floor
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--calls", type=int, default=20)
+    p.add_argument("--clients", type=int, default=16)
+    p.add_argument("--seconds", type=float, default=60)
+    args = p.parse_args()
+    import numpy as np
+    from PIL import Image
+
+    print(f"machine: {machine()}")
+    digit = "/tmp/bench_ship_digit.png"
+    data = np.load(ROOT / "tests" / "data" / "mnist_heldout.npz")
+    Image.fromarray(255 - data["images"][0]).resize((280, 280)).save(digit)
+
+    bare = import_time()
+    print(f"bare import gradio, torch, transformers: {bare:.2f} s (median of 3)")
+
+    with server(["app.py"]) as (client, started, process):
+        mix = calls(digit)
+        t = time.perf_counter()
+        client.predict(*mix["softmax"][0], **mix["softmax"][1], api_name="/softmax")
+        cold = started + time.perf_counter() - t
+        print(f"python app.py -> first answered request: {cold:.2f} s = {cold / bare:.2f} x the "
+              "bare import")
+        for name, (a, kw) in mix.items():
+            if name == "softmax":
+                continue
+            t = time.perf_counter()
+            client.predict(*a, **kw, api_name=f"/{name}")
+            print(f"  first answer of /{name} on a fresh server: {time.perf_counter() - t:.2f} s")
+        first, _ = first_token(client, max_new_tokens=20)
+        print(f"  first streamed token of /generate_text on that server: {first:.2f} s")
+        client.predict(text="good", api_name="/compare_models")  # loads the second encoder
+
+        floor = latencies(client, mix, args.calls)
         firsts, rates = zip(*(first_token(client, max_new_tokens=200) for _ in range(5)))
         print(f"/generate_text (200 tokens): time to first token {summary(list(firsts), floor)};"
               f" {statistics.median(rates):.0f} tokens/s (median of 5)")
