@@ -18,6 +18,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import copy  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 
 import gradio as gr  # noqa: E402
 from gradio import route_utils  # noqa: E402
@@ -42,7 +43,28 @@ THEME = gr.themes.Soft(
 )
 
 
+@contextmanager
+def _no_app_until_launch():
+    """gradio builds a whole FastAPI app (some 90 routes) each time a Blocks or one of its pages
+    closes, and again when the queue is set, for a mounted app's sake; launch() then builds the
+    one it serves. With a page per demo that is eight apps nobody serves, a sixth of the
+    start-up (1.7 -> 0.6 s of building, tests/benchmarks/bench_ship.py's cold start). While
+    this is open, they are not built."""
+    create, config = gr.blocks.App.create_app, gr.Blocks.get_config_file
+    gr.blocks.App.create_app = staticmethod(lambda *args, **kwargs: None)
+    gr.Blocks.get_config_file = lambda self: None
+    try:
+        yield
+    finally:
+        gr.blocks.App.create_app, gr.Blocks.get_config_file = create, config
+
+
 def build_app() -> gr.Blocks:
+    with _no_app_until_launch():
+        return _build()
+
+
+def _build() -> gr.Blocks:
     # delete_cache: files handed to visitors (the attention CSVs) leave gradio's cache after a day.
     with gr.Blocks(title="Neural Playground", delete_cache=(3600, 86400)) as demo:
         gr.Markdown(HEADER)

@@ -151,6 +151,10 @@ def test_a_demo_config_for_the_web_component_holds_that_demo_alone(app_url, slug
     assert [d["id"] for d in config["dependencies"]] == [d["id"] for d in page["dependencies"]]
     ids = {c["id"] for c in config["components"]}
     assert set(config["page"][""]["components"]) == ids
+    # Behind a proxy (a Space), the root is the public address, as gradio's /config finds it.
+    proxied = httpx.get(f"{app_url}/{slug}/config", headers={
+        "x-forwarded-host": "someone.hf.space", "x-forwarded-proto": "https"}).json()
+    assert proxied["root"] == "https://someone.hf.space"
 
 
 def test_only_demo_pages_have_a_web_component_config(app_url):
