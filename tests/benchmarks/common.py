@@ -47,10 +47,10 @@ def machine() -> str:
             f"Python {platform.python_version()}, {platform.system()}")
 
 
-def import_time() -> float:
-    """The bare `import gradio, torch, transformers` in a fresh interpreter, median of 3."""
+def import_time(n: int = 3) -> float:
+    """The bare `import gradio, torch, transformers` in a fresh interpreter, median of n."""
     times = []
-    for _ in range(3):
+    for _ in range(n):
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-c", "import gradio, torch, transformers"], check=True,
                        env=ENV, cwd=ROOT)
