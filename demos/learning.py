@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import math
 import time
+import weakref
 
 import gradio as gr
 
@@ -290,6 +291,10 @@ def _checked(dataset, noise, layers, activation, learning_rate, batch_size, seed
         _fail(e)
 
 
+# The runs whose stream (train_network) is drawing them now.
+_streaming: weakref.WeakSet = weakref.WeakSet()
+
+
 def _replace(old, config, learning_rate, batch_size) -> learning.Training:
     """A fresh run; the old one, if it is still playing, stops at its next frame."""
     if isinstance(old, learning.Training):
@@ -310,14 +315,20 @@ def train_network(dataset, noise, layers, activation, learning_rate, batch_size,
     if not isinstance(run, learning.Training) or run.config != config:
         run = learning.Training(config, learning_rate, batch_size)
     run.learning_rate, run.batch_size = learning_rate, batch_size
-    for i, entry in enumerate(run.run(steps)):
-        boundary, losses, status = frame(run, entry, show_test=show_test_points)
-        # The loss chart every LOSS_EVERY frames (and the last): each chart a browser redraws
-        # costs it a page layout, and a slow laptop would fall behind the frames.
-        last = run.status != "training"
-        if run.stopped:  # paused or replaced while this frame was drawn: its frame comes next
-            return
-        yield boundary, losses if last or i % LOSS_EVERY == 0 else gr.skip(), status
+    _streaming.add(run)
+    try:
+        for i, entry in enumerate(run.run(steps)):
+            boundary, losses, status = frame(run, entry, show_test=show_test_points)
+            # The loss chart every LOSS_EVERY frames (and the last): each chart a browser
+            # redraws costs it a page layout, and a slow laptop would fall behind the frames.
+            last = run.status != "training"
+            if run.stopped:  # paused or replaced while this frame was drawn
+                break
+            yield boundary, losses if last or i % LOSS_EVERY == 0 else gr.skip(), status
+        if run.status == "paused":  # Pause: this stream's last frame shows where it stopped
+            yield frame(run, show_test=show_test_points)
+    finally:
+        _streaming.discard(run)
 
 
 def prepare(dataset, noise, layers, activation, learning_rate, batch_size, seed, run=None):
@@ -365,10 +376,14 @@ def reconfigure(dataset, noise, layers, activation, learning_rate, batch_size, s
 
 
 def pause(show_test_points, run):
-    """Pause: the run stops, and is drawn where it stopped."""
+    """Pause: the run stops, and is drawn where it stopped. A run that is playing is drawn by
+    its own stream, as that stream's last frame: drawn here, the paused frame could reach the
+    browser before the stream's last one and be covered by it."""
     if not isinstance(run, learning.Training):
         return gr.skip(), gr.skip(), gr.skip()
     run.pause()
+    if run in _streaming:
+        return gr.skip(), gr.skip(), gr.skip()
     return frame(run, show_test=show_test_points)
 
 
@@ -716,8 +731,9 @@ def build(on_show=()):
                          show_progress="hidden").then(
         train_network, [*config, steps, seed, show_test, run], shown, api_name="train_network",
         show_progress="hidden", concurrency_id="learning", concurrency_limit=2)
-    pause_button.click(pause, [show_test, run], shown, cancels=[playing],
-                api_visibility="private", show_progress="hidden")
+    # Pause does not cancel the stream: the stream sees the pause and draws it (see pause).
+    pause_button.click(pause, [show_test, run], shown, api_visibility="private",
+                       show_progress="hidden")
     step.click(step_once, [*config, seed, show_test, run], [*shown, run], cancels=[playing],
                api_visibility="private", show_progress="hidden")
     gr.on([reset_button.click, dataset.input, activation.input, seed.submit, *on_show], reset,

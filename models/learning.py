@@ -541,7 +541,7 @@ class Training:
             frame_seconds: float = FRAME_SECONDS) -> Iterator[dict]:
         """Train for up to `steps` steps (and `max_seconds`), yielding the state (`record()`
         plus "steps_per_second") about every `frame_seconds`, and once more at the end. Closing
-        the generator stops it at once (gradio does that when a visitor presses Pause).
+        the generator stops it at once (gradio does that when a visitor presses Step or Reset).
         Training takes TRAIN_SHARE of the time; the rest is left to other requests.
         """
         steps = check_steps(steps)

@@ -1,6 +1,7 @@
 """One-demo pages for embedding (/digits, /activations, ...), in a real browser: at a phone's
 width (375 px) and a blog column's (700 px), in light and dark mode, nothing overflows sideways,
-every control is on screen, and the page asks nothing of any server but ours. (The `browser`
+every control is on screen, and the page asks nothing of any server but ours; and each demo, and
+the whole app, in gradio's `<gradio-app>` web component on someone else's page. (The `browser`
 fixture, one Chromium for the whole session, is in conftest.py.)"""
 
 import os
@@ -144,8 +145,8 @@ def test_a_demo_config_for_the_web_component_holds_that_demo_alone(app_url, slug
     page = httpx.get(f"{app_url}/config", params={"page": slug}).json()
     assert config["root"] == app_url
     assert list(config["page"]) == [""]
-    assert config["pages"] == [["", page["pages"][[p[0] for p in page["pages"]].index(slug)][1],
-                                False]]
+    title = {path: name for path, name, _ in page["pages"]}[slug]
+    assert config["pages"] == [["", title, False]]
     assert config["layout"] == page["layout"]
     assert [c["id"] for c in config["components"]] == [c["id"] for c in page["components"]]
     assert [d["id"] for d in config["dependencies"]] == [d["id"] for d in page["dependencies"]]

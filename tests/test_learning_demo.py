@@ -75,6 +75,28 @@ def test_the_tab_keeps_its_run_and_changes_the_rate_without_a_reset():
     assert fresh is not run and run.stopped and fresh.steps == 0
 
 
+def test_pause_while_playing_is_drawn_by_the_stream_as_its_last_frame():
+    """Pause's frame must come after every frame of the stream it pauses: the stream draws it."""
+    import threading
+
+    args = ("circles", 0.05, "4", "tanh", 0.3, 10, 0)
+    *_, run = tab.reset(*args)
+    run = tab.prepare(*args, run=run)
+    stream = tab.train_network(*args[:6], 20000, args[6], run=run)
+    frames = [next(stream)]
+    rest = []
+    reader = threading.Thread(target=lambda: rest.extend(stream))
+    reader.start()
+    paused = tab.pause(False, run)
+    reader.join(timeout=10)
+    assert not reader.is_alive() and run.status == "paused"
+    assert all(isinstance(o, type(gr.skip())) for o in paused)  # the stream draws it instead
+    last = (frames + rest)[-1]
+    assert "Paused" in last[2] and f"**Step {run.steps:,}**" in last[2]
+    # Not playing: Pause draws the run itself.
+    assert "Paused" in tab.pause(False, run)[2]
+
+
 def test_leaving_the_layers_box_unchanged_changes_nothing():
     args = ("circles", 0.05, "4", "tanh", 0.3, 10, 0)
     *_, run = tab.reset(*args)
