@@ -146,8 +146,11 @@ def descend(surface: str, start_w1: float, start_w2: float, learning_rate: float
     blows up. Returns {"path": [[w1, w2], ...] (steps + 1 points), "costs", "slopes",
     "verdict", "message", "steps_taken"}.
     """
-    *_, last = descend_step_by_step(surface, start_w1, start_w2, learning_rate, momentum, steps)
-    return last
+    s, path, costs, slopes, lr, mu, steps = _descent(surface, start_w1, start_w2,
+                                                     learning_rate, momentum, steps)
+    verdict, message = _diagnose(s, path, costs, slopes, lr, mu, steps)
+    return {"path": path, "costs": costs, "slopes": slopes, "verdict": verdict,
+            "message": message, "steps_taken": len(path) - 1}
 
 
 def descend_step_by_step(surface: str, start_w1: float, start_w2: float,
@@ -155,6 +158,19 @@ def descend_step_by_step(surface: str, start_w1: float, start_w2: float,
                          steps: int = 30) -> list[dict]:
     """The same descent, once, seen after 0, 1, ... steps: what `descend` returns for each
     number of steps (a Play button draws them in turn)."""
+    s, path, costs, slopes, lr, mu, steps = _descent(surface, start_w1, start_w2,
+                                                     learning_rate, momentum, steps)
+    frames = []
+    for k in range(1, len(path) + 1):
+        asked = steps if k == len(path) else k - 1
+        verdict, message = _diagnose(s, path[:k], costs[:k], slopes[:k], lr, mu, asked)
+        frames.append({"path": path[:k], "costs": costs[:k], "slopes": slopes[:k],
+                       "verdict": verdict, "message": message, "steps_taken": k - 1})
+    return frames
+
+
+def _descent(surface, start_w1, start_w2, learning_rate, momentum, steps):
+    """The checked inputs' descent: (surface, path, costs, slopes, lr, momentum, steps)."""
     s, start, lr, mu, steps = check_descent(surface, start_w1, start_w2, learning_rate,
                                             momentum, steps)
     w = torch.tensor(start, dtype=torch.float64, requires_grad=True)
@@ -171,13 +187,7 @@ def descend_step_by_step(surface: str, start_w1: float, start_w2: float,
             break
         if step < steps:
             optimiser.step()
-    frames = []
-    for k in range(1, len(path) + 1):
-        asked = steps if k == len(path) else k - 1
-        verdict, message = _diagnose(s, path[:k], costs[:k], slopes[:k], lr, mu, asked)
-        frames.append({"path": path[:k], "costs": costs[:k], "slopes": slopes[:k],
-                       "verdict": verdict, "message": message, "steps_taken": k - 1})
-    return frames
+    return s, path, costs, slopes, lr, mu, steps
 
 
 def _diagnose(s: Surface, path, costs, slopes, lr, mu, steps) -> tuple[str, str]:
