@@ -25,9 +25,17 @@ from gradio import route_utils  # noqa: E402
 from gradio.routes import ORJSONResponse  # noqa: E402
 from starlette.routing import Route  # noqa: E402
 
-from demos import activations, attention, digits, generation, learning, sentiment  # noqa: E402,E501
+from demos import (  # noqa: E402
+    activations,
+    attention,
+    digits,
+    generation,
+    inside,
+    learning,
+    sentiment,
+)
 
-DEMOS = [digits, activations, learning, generation, sentiment, attention]
+DEMOS = [digits, activations, learning, generation, inside, sentiment, attention]
 
 HEADER = """
 # 🧠 Neural Playground
