@@ -184,7 +184,6 @@ def attention_figure(tokens, block: dict, mask, head: int, layer: int, position:
     T, d = q.shape
     labels = unique_labels(tokens)
     scores = np.where(mask, block["scores"][h], np.nan)
-    hidden = np.where(mask, np.nan, 1.0)  # the masked cells, drawn grey
     cols = [[0, 0.3], [0.35, 0.65], [0.7, 1]]
     rows = [[0.58, 0.95], [0, 0.4]]
     dims = list(range(d))
@@ -193,9 +192,6 @@ def attention_figure(tokens, block: dict, mask, head: int, layer: int, position:
         _heatmap(k, "x2", "y2", "key of %{y}, dimension %{x}: %{z:.3f}", y=labels, x=dims),
         _heatmap(v, "x3", "y3", "value of %{y}, dimension %{x}: %{z:.3f}", y=labels, x=dims),
         _heatmap(scores, "x4", "y4", "%{y} → %{x}: q·k/√d = %{z:.3f}", y=labels, x=labels),
-        _heatmap(hidden, "x4", "y4", "%{y} → %{x}: masked (the future): −∞", y=labels,
-                 x=labels, colorscale=[[0, "rgba(138,143,152,0.35)"],
-                                       [1, "rgba(138,143,152,0.35)"]], zmid=None),
         _heatmap(block["attention"][h], "x5", "y5", "%{y} → %{x}: weight %{z:.3f}", y=labels,
                  x=labels, colorscale=COLORSCALE, zmid=None, zmin=0, zmax=1),
         _heatmap(block["heads"][h], "x6", "y6", "output of %{y}, dimension %{x}: %{z:.3f}",
@@ -209,12 +205,22 @@ def attention_figure(tokens, block: dict, mask, head: int, layer: int, position:
                                          **({"type": "category"} if square else {}))
         layout[f"yaxis{suffix}"] = _token_axis(labels, rows[row], f"x{suffix}", show=col == 0)
     titles = [f"Q: queries, T × d = {T} × {d}", f"K: keys, {T} × {d}", f"V: values, {T} × {d}",
-              "scores q·kᵀ/√d, masked (grey)", "softmax: attention weights",
+              "scores q·kᵀ/√d; grey: masked, −∞", "softmax: attention weights",
               f"weighted sum of V: {T} × {d}"]
     annotations = [_title(text, cols[n % 3][0], (0.96 if n < 3 else 0.41))
                    for n, text in enumerate(titles)]
     shapes = [_row_box(i, f"x{n}" if n > 1 else "x", f"y{n}" if n > 1 else "y", T)
               for n in (1, 4, 5, 6)]
+    # The mask: the cells above the diagonal (the future), one grey staircase over the scores.
+    # Along the top, down the right, then left and up each row's edge (row r is masked from
+    # column r + 1 on; y grows downwards, row r spans r ± 0.5).
+    if T > 1:
+        points = [(0.5, -0.5), (T - 0.5, -0.5), (T - 0.5, T - 1.5)]
+        for r in range(T - 2, -1, -1):
+            points += [(r + 0.5, r + 0.5), (r + 0.5, r - 0.5)]
+        path = "M" + " L".join(f"{x:g},{y:g}" for x, y in points) + " Z"
+        shapes.append({"type": "path", "xref": "x4", "yref": "y4", "line": {"width": 0},
+                       "fillcolor": "rgba(138,143,152,0.45)", "path": path})
     return plots.figure(data, height=560 + min(T, 64) * 4,
                         title=f"Block {layer}, head {head}: attention, step by step",
                         annotations=annotations, shapes=shapes,
@@ -357,13 +363,16 @@ def inside_gpt(text, model=None, position=None, layer=1, head=1, temperature=1.0
         message += (f" The text goes on with “{plots_label(actual['token'])}”: rank "
                     f"{actual['rank']:,}, {actual['p']:.1%}.")
     message += "".join(f" ⚠️ {n}" for n in summary["notices"])
-    return (summary, *figures, tokens_html(t["tokens"], t["ids"], p), message,
-            gr.update(maximum=s["T"], value=p))
+    return (summary, *figures, tokens_html(t["tokens"], t["ids"], p), message)
 
 
-def inside_gpt_new_text(text, model, layer, head, temperature):
-    """A new text or model: the pipeline at its last position."""
-    return inside_gpt(text, model, None, layer, head, temperature)
+def inside_gpt_new_text(text, model, position, layer, head, temperature):
+    """A new text or model (the page's own event, not the API's): the pipeline, and the
+    position slider's range set to the text's tokens (0 = the last). Only here: a maximum set
+    by an API call would hold for that client's next calls too, whatever their text."""
+    out = inside_gpt(text, model, position, layer, head, temperature)
+    n = len(out[0]["tokens"])
+    return (*out, gr.update(maximum=n, value=position if (position or 0) <= n else 0))
 
 
 def lens_figure(result: dict):
@@ -516,6 +525,7 @@ def build(on_show=()):
     selected, or its own page loading), so that no model runs for a visitor who never looks."""
     gr.Markdown(INTRO)
     models = inside.models()
+    most_layers, most_heads = inside.most_layers_and_heads()
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=300):
             text = gr.Textbox(EXAMPLES[0], lines=3, max_lines=8, label="Text (up to 256 tokens)",
@@ -524,12 +534,14 @@ def build(on_show=()):
         with gr.Column(scale=2, min_width=300):
             model = gr.Dropdown([(m.description, m.key) for m in models], value=models[0].key,
                                 label="Model", visible=len(models) > 1, elem_id="in-model")
-            position = gr.Slider(1, inside.MAX_TOKENS, value=inside.MAX_TOKENS, step=1,
-                                 label="Position (the token to follow)", elem_id="in-position")
+            position = gr.Slider(0, inside.MAX_TOKENS, value=0, step=1,
+                                 label="Position: the token to follow (0 = the last)",
+                                 elem_id="in-position")
             with gr.Row():
-                layer = gr.Slider(1, 6, value=1, step=1, label="Block (layer)",
+                layer = gr.Slider(1, most_layers, value=1, step=1, label="Block (layer)",
                                   elem_id="in-layer")
-                head = gr.Slider(1, 8, value=1, step=1, label="Head", elem_id="in-head")
+                head = gr.Slider(1, most_heads, value=1, step=1, label="Head",
+                                 elem_id="in-head")
             temperature = gr.Slider(0, 2, value=1.0, step=0.05,
                                     label="Temperature (as in Text generation; 1 = the model's "
                                           "own odds, 0 = greedy)", elem_id="in-temperature")
@@ -572,15 +584,18 @@ def build(on_show=()):
     counts_json = gr.JSON(visible=False)
 
     outputs = [numbers, embed_plot, attention_plot, mlp_plot, residual_plot, output_plot,
-               tokens, message, position]
-    settings = [layer, head, temperature]
+               tokens, message]
+    inputs = [text, model, position, layer, head, temperature]
     gr.on([position.release, layer.release, head.release, temperature.release],
-          inside_gpt, [text, model, position, *settings], outputs, api_name="inside_gpt",
-          trigger_mode="always_last", show_progress="minimal")
-    gr.on([text.change, *on_show], inside_gpt_new_text, [text, model, *settings], outputs,
+          inside_gpt, inputs, outputs, api_name="inside_gpt", trigger_mode="always_last",
+          show_progress="minimal")
+    gr.on([text.change, *on_show], inside_gpt_new_text, inputs, [*outputs, position],
           api_visibility="private", trigger_mode="always_last", show_progress="minimal")
     model.change(_on_model, [model, layer, head], [layer, head], api_visibility="private").then(
-        inside_gpt_new_text, [text, model, *settings], outputs, api_visibility="private")
+        inside_gpt_new_text, inputs, [*outputs, position], api_visibility="private")
+    if len(models) > 1:  # the sliders were built for the largest model offered
+        gr.on([*on_show], _on_model, [model, layer, head], [layer, head],
+              api_visibility="private")
     gr.on([text.change, model.change, split.change, *on_show], logit_lens, [text, model, split],
           [lens_json, lens_plot, rank_plot, lens_message], api_name="logit_lens",
           trigger_mode="always_last", show_progress="minimal")

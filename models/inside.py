@@ -32,10 +32,13 @@ DistilGPT2 where the server enables the Hub); layers, heads and positions count 
 
 from __future__ import annotations
 
+import json
 import math
+import threading
 import unicodedata
 from contextlib import contextmanager
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
@@ -73,6 +76,23 @@ def load(model_key) -> registry.Loaded:
         raise ValueError(f"{loaded.spec.key} is not a GPT-2-family model; this tab opens only "
                          "those.")
     return loaded
+
+
+# Layers and heads of the Hub's GPTs, as published: a slider's maximum is fixed when the app is
+# built (before any model loads), and gradio refuses an API value past it.
+HUB_SHAPES = {"gpt2": (12, 12), "distilgpt2": (6, 12)}
+
+
+def most_layers_and_heads() -> tuple[int, int]:
+    """The most layers and heads among the GPTs offered here, read without loading any."""
+    shapes = []
+    for s in models():
+        if s.bundled:
+            config = json.loads((Path(s.source) / "config.json").read_text())
+            shapes.append((int(config["n_layer"]), int(config["n_head"])))
+        else:
+            shapes.append(HUB_SHAPES.get(s.key, (48, 25)))  # GPT-2 XL's, the largest GPT-2
+    return max(n for n, _ in shapes), max(h for _, h in shapes)
 
 
 def shape(model_key) -> dict:
@@ -123,80 +143,102 @@ def index(value, n: int, name: str, default: int | None = None) -> int:
 
 # -- the forward pass, with hooks -----------------------------------------------------------
 
-def _knock(model, part: str, layer: int, head: int):
-    """The hooks that zero one part in batch row 1 (row 0 stays untouched)."""
-    blocks = model.transformer.h
-    if part == "head":  # the head's slice of what the output projection reads: (B, T, C)
+# The hooks stay on a model once installed (every tab shares one copy of it, across threads) and
+# act only in the thread whose request asked: this thread's recorder and knock-out live here.
+# Hooks added and removed per request would fire in the other requests that run the same model
+# meanwhile (a generation, an attention map), and record or break what is theirs.
+_local = threading.local()
+_install_lock = threading.Lock()
+
+
+def _recording():
+    return getattr(_local, "seen", None)
+
+
+def _knocking(part: str, layer: int | None = None):
+    """This thread's knock-out if it is of `part` (in block `layer`, counted from 0)."""
+    knock = getattr(_local, "knock", None)
+    if knock is None or knock[0] != part or (layer is not None and knock[1] - 1 != layer):
+        return None
+    return knock
+
+
+def _install(model) -> None:
+    """Hooks on every module of interest: they record batch row 0, and zero one part of row 1
+    when this thread knocks it out. Installed once per model."""
+    with _install_lock:
+        if getattr(model, "_inside_hooks", False):
+            return
+
+        def out(name):
+            def hook(module, args, output):
+                if (seen := _recording()) is not None:
+                    seen[name] = (output[0] if isinstance(output, tuple) else output)[0].detach()
+            return hook
+
+        def inp(name):
+            def hook(module, args):
+                if (seen := _recording()) is not None:
+                    seen[name] = args[0][0].detach()
+            return hook
+
+        tr = model.transformer
         d = model.config.n_embd // model.config.n_head
 
-        def zero_head(module, args):
-            x = args[0].clone()
-            x[1, :, (head - 1) * d:head * d] = 0
-            return (x, *args[1:])
+        def positions_in(module, args, output):  # wpe: kept for the knock-out below
+            if _knocking("positions"):
+                _local.wpe = output
 
-        return [blocks[layer - 1].attn.c_proj.register_forward_pre_hook(zero_head)]
-    if part == "mlp":
-        def zero_mlp(module, args, out):
-            out = out.clone()
-            out[1] = 0
-            return out
+        def positions_out(module, args, output):  # drop's input is wte + wpe: take wpe out
+            if _knocking("positions"):
+                output = output.clone()
+                output[1] = output[1] - _local.wpe.reshape(output.shape[1:])
+                return output
 
-        return [blocks[layer - 1].mlp.register_forward_hook(zero_mlp)]
-    # positions: the embedding dropout's input is wte + wpe; take wpe back out of row 1
-    caught = {}
+        tr.wte.register_forward_hook(out("wte"))
+        tr.wpe.register_forward_hook(out("wpe"))
+        tr.wpe.register_forward_hook(positions_in)
+        tr.drop.register_forward_hook(out("input"))
+        tr.drop.register_forward_hook(positions_out)
+        tr.ln_f.register_forward_hook(out("ln_f"))
+        for i, block in enumerate(tr.h):
+            def zero_head(module, args, i=i):  # the head's slice of what c_proj reads: (B, T, C)
+                if knock := _knocking("head", i):
+                    x = args[0].clone()
+                    x[1, :, (knock[2] - 1) * d:knock[2] * d] = 0
+                    return (x, *args[1:])
 
-    def keep_positions(module, args, out):
-        caught["wpe"] = out
+            def zero_mlp(module, args, output, i=i):
+                if _knocking("mlp", i):
+                    output = output.clone()
+                    output[1] = 0
+                    return output
 
-    def drop_positions(module, args, out):
-        out = out.clone()
-        out[1] = out[1] - caught["wpe"].reshape(out.shape[1:])
-        return out
-
-    return [model.transformer.wpe.register_forward_hook(keep_positions),
-            model.transformer.drop.register_forward_hook(drop_positions)]
+            block.ln_1.register_forward_hook(out(f"{i}.ln_1"))
+            block.attn.c_attn.register_forward_hook(out(f"{i}.qkv"))
+            block.attn.c_proj.register_forward_pre_hook(inp(f"{i}.heads"))
+            block.attn.c_proj.register_forward_pre_hook(zero_head)
+            block.attn.c_proj.register_forward_hook(out(f"{i}.attn_out"))
+            block.ln_2.register_forward_pre_hook(inp(f"{i}.resid_attn"))
+            block.ln_2.register_forward_hook(out(f"{i}.ln_2"))
+            block.mlp.c_fc.register_forward_hook(out(f"{i}.mlp_pre"))
+            block.mlp.act.register_forward_hook(out(f"{i}.mlp_post"))
+            block.mlp.register_forward_hook(out(f"{i}.mlp_out"))
+            block.mlp.register_forward_hook(zero_mlp)
+            block.register_forward_hook(out(f"{i}.resid_mlp"))
+        model._inside_hooks = True
 
 
 @contextmanager
-def _hooks(model, knock=None):
-    """Record what every module of interest computed (batch row 0), as float32 tensors."""
-    seen: dict[str, torch.Tensor] = {}
-    handles = []
-
-    def out(name):
-        def hook(module, args, output):
-            seen[name] = (output[0] if isinstance(output, tuple) else output)[0].detach()
-        return hook
-
-    def inp(name):
-        def hook(module, args):
-            seen[name] = args[0][0].detach()
-        return hook
-
-    tr = model.transformer
-    handles += [tr.wte.register_forward_hook(out("wte")), tr.wpe.register_forward_hook(out("wpe")),
-                tr.drop.register_forward_hook(out("input")),
-                tr.ln_f.register_forward_hook(out("ln_f"))]
-    for i, block in enumerate(tr.h):
-        handles += [
-            block.ln_1.register_forward_hook(out(f"{i}.ln_1")),
-            block.attn.c_attn.register_forward_hook(out(f"{i}.qkv")),
-            block.attn.c_proj.register_forward_pre_hook(inp(f"{i}.heads")),
-            block.attn.c_proj.register_forward_hook(out(f"{i}.attn_out")),
-            block.ln_2.register_forward_pre_hook(inp(f"{i}.resid_attn")),
-            block.ln_2.register_forward_hook(out(f"{i}.ln_2")),
-            block.mlp.c_fc.register_forward_hook(out(f"{i}.mlp_pre")),
-            block.mlp.act.register_forward_hook(out(f"{i}.mlp_post")),
-            block.mlp.register_forward_hook(out(f"{i}.mlp_out")),
-            block.register_forward_hook(out(f"{i}.resid_mlp")),
-        ]
-    if knock is not None:  # registered last: the recording hooks above see row 0 either way
-        handles += _knock(model, *knock)
+def _hooks(model, knock=None, record=True):
+    """While open, this thread's forward passes of `model` record what its modules computed
+    (batch row 0, into the dict yielded) and zero `knock` = (part, layer, head) in row 1."""
+    _install(model)
+    _local.seen, _local.knock = ({} if record else None), knock
     try:
-        yield seen
+        yield _local.seen
     finally:
-        for h in handles:
-            h.remove()
+        _local.seen = _local.knock = _local.wpe = None
 
 
 def _run(model, ids: list[int], knock=None):
@@ -288,8 +330,10 @@ def _rounded(x: np.ndarray, digits: int = 5) -> list:
 
 def view(t: dict, position=None, layer=1, head=1, temperature=1.0) -> dict:
     """What the tab shows of a trace, for one position, layer and head (all from 1; position
-    None = the last), as plain values: the JSON the API returns. The arrays stay in `t`."""
+    None or 0 = the last), as plain values: the JSON the API returns. The arrays stay in `t`."""
     s = t["shape"]
+    if isinstance(position, int | float) and not isinstance(position, bool) and position == 0:
+        position = None  # the slider's "0 = the last token"
     position = index(position, s["T"], "Position", default=s["T"])
     layer = index(layer, s["layers"], "Layer", default=1)
     head = index(head, s["H"], "Head", default=1)
@@ -308,7 +352,6 @@ def view(t: dict, position=None, layer=1, head=1, temperature=1.0) -> dict:
         "model": t["model"], "tokens": t["tokens"], "ids": t["ids"], "shapes": shapes(t),
         "position": position, "layer": layer, "head": head, "temperature": float(temperature),
         "qkv": {name: _rounded(b[name][h]) for name in ("q", "k", "v")},
-        "scores": _rounded(np.where(t["mask"], b["scores"][h], 0.0)),  # masked cells as 0 here
         "attention": _rounded(b["attention"][h]),
         "mlp_hidden": _rounded(b["mlp_post"][i]),
         "next_token": top, "actual_next": actual, "notices": t["notices"],
@@ -381,7 +424,7 @@ def knock_out_model(model, tokenizer, ids: list[int], part: str, layer: int = 1,
     c = model.config
     part, layer, head = check_part(part, layer, head, int(c.n_layer), int(c.n_head))
     x = torch.tensor([ids, ids])  # row 0 as is, row 1 with the part zeroed
-    with _hooks(model, (part, layer, head)):
+    with _hooks(model, (part, layer, head), record=False):
         logits = model(x, use_cache=False).logits[:, -1].float()  # (2, V)
     before, after = torch.softmax(logits, -1).numpy()
     chosen = int(np.argmax(before))

@@ -304,7 +304,7 @@ def test_bad_input_is_a_sentence(kwargs, message):
 
 
 @pytest.mark.parametrize("args, message", [
-    ((0, 1, 1), "Position 0 does not exist"), ((99, 1, 1), "Position 99 does not exist"),
+    ((-1, 1, 1), "Position -1 does not exist"), ((99, 1, 1), "Position 99 does not exist"),
     ((1, 7, 1), "Layer 7 does not exist"), ((1, 1, 9), "Head 9 does not exist"),
     ((1.5, 1, 1), "whole number"), (("two", 1, 1), "whole number"), ((1, True, 1), "whole"),
     ((1, 1, float("nan")), "whole number"),
@@ -333,3 +333,35 @@ def test_control_characters_are_removed_and_said_so():
     t = inside.trace(None, "ROMEO.\x00\x07 But soft")
     assert "\x00" not in "".join(t["tokens"])
     assert any("Control characters" in n for n in t["notices"])
+
+
+def test_position_0_is_the_last(t):
+    assert inside.view(t, 0)["position"] == len(t["ids"])
+
+
+def test_requests_at_once_do_not_see_each_others_hooks(gpt, t):
+    """The hooks are on the one model every tab shares: a knock-out in one thread must not
+    touch a trace, a lens or a plain forward pass (a generation) in another."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    plain = model_logits(gpt.model, t["ids"])[0]
+    expected = {"mlp": inside.knock_out(None, TEXT, "mlp", 1), "positions": inside.knock_out(
+        None, TEXT, "positions"), "head": inside.knock_out(None, TEXT, "head", 2, 3)}
+
+    def job(n):
+        kind = n % 5
+        if kind == 0:
+            return "plain", model_logits(gpt.model, t["ids"])[0]
+        if kind == 1:
+            return "trace", inside.trace(None, TEXT)["logits"]
+        part = ("mlp", "positions", "head")[kind - 2]
+        return part, inside.knock_out(None, TEXT, part, 1 if part == "mlp" else 2, 3)
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(job, range(40)))
+    for kind, value in results:
+        if kind in ("plain", "trace"):
+            np.testing.assert_allclose(value, plain, atol=1e-5)
+        else:
+            assert [c["id"] for c in value["after"]] == [c["id"] for c in
+                                                         expected[kind]["after"]], kind
