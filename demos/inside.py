@@ -204,9 +204,8 @@ def attention_figure(tokens, block: dict, mask, head: int, layer: int, position:
         layout[f"xaxis{suffix}"] = _axis(cols[col], f"y{suffix}", showticklabels=False,
                                          **({"type": "category"} if square else {}))
         layout[f"yaxis{suffix}"] = _token_axis(labels, rows[row], f"x{suffix}", show=col == 0)
-    titles = [f"Q: queries, T × d = {T} × {d}", f"K: keys, {T} × {d}", f"V: values, {T} × {d}",
-              "scores q·kᵀ/√d; grey: masked, −∞", "softmax: attention weights",
-              f"weighted sum of V: {T} × {d}"]
+    titles = [f"Q ({T} × {d})", f"K ({T} × {d})", f"V ({T} × {d})", "q·kᵀ/√d, masked",
+              "softmax", f"weights · V ({T} × {d})"]
     annotations = [_title(text, cols[n % 3][0], (0.96 if n < 3 else 0.41))
                    for n, text in enumerate(titles)]
     shapes = [_row_box(i, f"x{n}" if n > 1 else "x", f"y{n}" if n > 1 else "y", T)
@@ -241,7 +240,7 @@ def mlp_figure(block: dict, position: int, token: str, layer: int):
         suffix = "" if n == 1 else str(n)
         data.append(_heatmap(values[None, :], f"x{suffix}", f"y{suffix}",
                              f"{name.split(':')[0]}, unit %{{x}}: %{{z:.3f}}"))
-        layout[f"xaxis{suffix}"] = _axis([0, 0.62], f"y{suffix}", tickfont={"size": 9})
+        layout[f"xaxis{suffix}"] = _axis([0, 0.58], f"y{suffix}", tickfont={"size": 9})
         layout[f"yaxis{suffix}"] = _axis(dom, f"x{suffix}", showticklabels=False)
         annotations.append(_title(f"{name} ({values.size:,})", 0, dom[1] + 0.01))
     pre, post = block["mlp_pre"][i], block["mlp_post"][i]
@@ -250,13 +249,13 @@ def mlp_figure(block: dict, position: int, token: str, layer: int):
                  "customdata": typed(np.arange(pre.size)),
                  "hovertemplate": "neuron %{customdata}: question %{x:.3f} → answer "
                                   "%{y:.3f}<extra></extra>"})
-    layout["xaxis5"] = _axis([0.72, 1], "y5", title={"text": "question (before GELU)"},
+    layout["xaxis5"] = _axis([0.68, 1], "y5", title={"text": "question (before GELU)"},
                              showgrid=True)
     layout["yaxis5"] = _axis([0.05, 0.92], "x5", title={"text": "answer (after GELU)"},
                              showgrid=True)
     fired = int((post > 0.5).sum())
     annotations.append(_title(f"each dot a neuron: {fired} of {post.size:,} answer above 0.5",
-                              0.72, 0.93))
+                              0.68, 0.93))
     return plots.figure(data, height=380, title=f"Block {layer}'s MLP, for “{token}”",
                         annotations=annotations, margin=dict(l=20, r=10, t=60, b=40),
                         showlegend=False, **layout)
@@ -304,15 +303,15 @@ def output_figure(summary: dict, vocabulary: int):
          "hovertemplate": "%{x}: %{y:.2%} after the temperature<extra></extra>"},
     ]
     return plots.figure(
-        data, height=440, barmode="group",
+        data, height=560, barmode="group",
         title=f"After position {summary['position']}: the top 10 of {vocabulary:,} tokens",
-        xaxis=_axis([0, 0.45], "y", type="category", tickangle=-45),
-        yaxis=_axis([0, 1], "x", title={"text": "logit"}, showgrid=True),
-        xaxis2=_axis([0.55, 1], "y2", type="category", tickangle=-45),
-        yaxis2=_axis([0, 1], "x2", title={"text": "probability"}, tickformat=".0%",
+        xaxis=_axis([0, 1], "y", type="category", showticklabels=False),
+        yaxis=_axis([0.62, 1], "x", title={"text": "logit"}, showgrid=True),
+        xaxis2=_axis([0, 1], "y2", type="category", tickangle=-45),
+        yaxis2=_axis([0, 0.5], "x2", title={"text": "probability"}, tickformat=".0%",
                      showgrid=True),
-        legend={"orientation": "h", "y": -0.45, "x": 0.55},
-        margin=dict(l=50, r=10, t=50, b=40))
+        legend={"orientation": "h", "y": 0.56, "x": 0, "yanchor": "bottom"},
+        margin=dict(l=55, r=10, t=50, b=40))
 
 
 def plots_label(token: str) -> str:
@@ -599,7 +598,7 @@ def build(on_show=()):
     gr.on([text.change, model.change, split.change, *on_show], logit_lens, [text, model, split],
           [lens_json, lens_plot, rank_plot, lens_message], api_name="logit_lens",
           trigger_mode="always_last", show_progress="minimal")
-    gr.on([knock_btn.click, *on_show], knock_out, [text, model, part, layer, head],
+    gr.on([knock_btn.click, part.change, *on_show], knock_out, [text, model, part, layer, head],
                     [knock_json, knock_plot, knock_message], api_name="knock_out",
                     show_progress="minimal")
     gr.on([*on_show], weight_counts, None, [counts_json, table, counting],

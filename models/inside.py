@@ -324,7 +324,7 @@ def trace(model_key, text_in) -> dict:
     return t
 
 
-def _rounded(x: np.ndarray, digits: int = 5) -> list:
+def _rounded(x: np.ndarray, digits: int = 4) -> list:
     return np.round(np.asarray(x, dtype=np.float64), digits).tolist()
 
 

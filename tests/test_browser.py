@@ -223,6 +223,56 @@ def test_attention_tab_heatmap_overview_and_focus(page):
     shot(page, "attention")
 
 
+def set_slider(page, elem_id, value):
+    """Type a value into a slider's number box and leave it (gradio's release event)."""
+    box = page.locator(f"#{elem_id} input[type=number]")
+    box.fill(str(value))
+    box.press("Tab")
+
+
+def plot_title(page, elem_id) -> str:
+    return page.evaluate(f"() => document.querySelector('#{elem_id} .js-plotly-plot')"
+                         ".layout.title.text")
+
+
+def test_inside_tab_follows_a_prompt_a_head_and_a_knock_out(page):
+    page.get_by_role("tab", name="Inside a GPT").click()
+    page.wait_for_selector("#in-attention .js-plotly-plot", timeout=30_000)
+    page.fill("#in-text textarea", "JULIET.\nO Romeo, Romeo, wherefore art thou Romeo?")
+    page.wait_for_function(
+        "() => document.querySelector('#in-embedding .js-plotly-plot')"
+        ".layout.title.text.includes('T × C = 16 ×')", timeout=30_000)
+    # Every step is drawn, the logit lens and the weights' table too.
+    for plot in ("in-mlp", "in-residual", "in-output", "in-lens", "in-rank"):
+        page.wait_for_selector(f"#{plot} .js-plotly-plot", timeout=30_000)
+    assert "175,181,291,520" in page.locator("#in-weights").inner_text()
+    # Pick a block and a head: the attention figure follows.
+    set_slider(page, "in-layer", 3)
+    page.wait_for_function("() => document.querySelector('#in-attention .js-plotly-plot')"
+                           ".layout.title.text.startsWith('Block 3, head 1')", timeout=20_000)
+    set_slider(page, "in-head", 5)
+    page.wait_for_function("() => document.querySelector('#in-attention .js-plotly-plot')"
+                           ".layout.title.text.startsWith('Block 3, head 5')", timeout=20_000)
+    # And a position: the output figure reads the next token after it.
+    set_slider(page, "in-position", 4)
+    page.wait_for_function("() => document.querySelector('#in-output .js-plotly-plot')"
+                           ".layout.title.text.startsWith('After position 4')", timeout=20_000)
+    shot(page, "inside")
+    # Knock out that head, then block 3's MLP.
+    page.click("#in-knock")
+    page.wait_for_function("() => document.querySelector('#in-knock-message').innerText"
+                           ".includes('head 5 of block 3 knocked out')", timeout=20_000)
+    page.locator("#in-part label", has_text="MLP").click()
+    page.wait_for_function("() => document.querySelector('#in-knock-message').innerText"
+                           ".includes('the MLP of block 3 knocked out')", timeout=20_000)
+    assert page.locator("#in-knock-plot .js-plotly-plot").count() == 1
+    # The lens split into halves: twice the rows, plus the input.
+    page.locator("#in-split input").check()
+    page.wait_for_function("() => document.querySelector('#in-lens .js-plotly-plot')"
+                           ".data[0].y.length === 13", timeout=20_000)
+    shot(page, "inside-knock")
+
+
 def status_step(page) -> int:
     text = page.locator("#train-status").inner_text()
     return int(text.split("Step ")[1].split()[0].replace(",", ""))

@@ -19,6 +19,8 @@ PAGES = {
     "learning": ("#train-boundary .js-plotly-plot", "#train-step",
                  "#train-status :text('One step on a batch')"),
     "generation": ("#gen-chart .js-plotly-plot", "#gen-step", "#gen-tokens .np-token"),
+    "inside": ("#in-attention .js-plotly-plot", "#in-part label:has-text('MLP')",
+               "#in-knock-message :text('the MLP of block')"),
     "sentiment": ("#sent-label h2", "#sent-compare", "#sent-b-out-label h2"),
     "attention": ("#att-heatmap .js-plotly-plot", "#att-pair-toggle input",
                   "#att-causal .js-plotly-plot"),

@@ -31,6 +31,12 @@ NORMAL = {
     "/attention_map": dict(text="the cat sat", model="sentiment-minilm", layer=1, head="mean"),
     "/attention_pair": dict(text="the cat sat", both=True),
     "/attention_csv": dict(text="the cat sat", model="sentiment-minilm", layer=1, head="2"),
+    "/inside_gpt": dict(text="the cat sat", model="shakespeare-gpt", position=2, layer=1,
+                        head=1, temperature=1),
+    "/logit_lens": dict(text="the cat sat", model="shakespeare-gpt", split=False),
+    "/knock_out": dict(text="the cat sat", model="shakespeare-gpt", part="head", layer=1,
+                       head=1),
+    "/weight_counts": dict(),
     "/descend": dict(surface="bowl", start_w1=1, start_w2=1, learning_rate=0.1, momentum=0,
                      steps=5),
     "/train_network": dict(dataset="circles", noise=0.05, layers="4", activation="tanh",
@@ -92,6 +98,8 @@ TEXT_FIELDS = [("/generate_text", "prompt"), ("/next_token_distribution", "promp
                ("/explain_sentiment", "text"), ("/compare_sentences", "text_a"),
                ("/compare_models", "text"), ("/attention_map", "text"),
                ("/attention_pair", "text"), ("/attention_csv", "text"), ("/softmax", "logits"),
+               ("/inside_gpt", "text"), ("/logit_lens", "text"), ("/knock_out", "text"),
+               ("/knock_out", "part"), ("/logit_lens", "split"),
                ("/train_network", "layers"), ("/train_network", "learning_rate"),
                ("/train_network", "dataset"), ("/descend", "surface"),
                ("/backprop_step", "activation")]
@@ -109,6 +117,8 @@ NUMBER_FIELDS = [("/generate_text", f) for f in ("temperature", "max_new_tokens"
     ("/next_token_distribution", "temperature"), ("/step_token", "seed"),
     ("/softmax", "temperature"), ("/plot_activations", "x_min"), ("/plot_activations", "alpha"),
     ("/neuron", "w"), ("/attention_map", "layer"), ("/attention_map", "head")] + [
+    ("/inside_gpt", f) for f in ("position", "layer", "head", "temperature")] + [
+    ("/knock_out", "layer"), ("/knock_out", "head")] + [
     ("/descend", f) for f in ("start_w1", "learning_rate", "momentum", "steps")] + [
     ("/train_network", f) for f in ("noise", "learning_rate", "batch_size", "steps", "seed")] + [
     ("/backprop_step", f) for f in ("point", "batch_size", "learning_rate")]
@@ -123,7 +133,8 @@ def test_wrong_numbers(client, digit_png, api, field):
 
 @pytest.mark.parametrize("api, field", [
     ("/generate_text", "model"), ("/next_token_distribution", "model"),
-    ("/classify_sentiment", "model"), ("/attention_map", "model")])
+    ("/classify_sentiment", "model"), ("/attention_map", "model"), ("/inside_gpt", "model"),
+    ("/logit_lens", "model"), ("/knock_out", "model")])
 def test_model_keys_that_are_not_allowed(client, digit_png, api, field):
     for value in ["gpt2-xl", "openai-community/gpt2", "../../etc/passwd", "/etc/passwd",
                   "https://example.com/model.bin", "", None, 3]:

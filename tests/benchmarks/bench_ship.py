@@ -44,6 +44,7 @@ from common import (  # noqa: E402
 
 SENTENCE = "The food was cold and the service slow, but the view was stunning."
 TEXT = "The animal didn't cross the street because it was too tired."
+GPT_TEXT = "ROMEO.\nBut soft, what light through yonder window breaks? It is the east."
 
 
 def calls(digit):
@@ -61,6 +62,11 @@ def calls(digit):
         "classify_sentiment": ([], dict(text=SENTENCE)),
         "explain_sentiment": ([], dict(text=SENTENCE)),
         "attention_map": ([], dict(text=TEXT, model="sentiment-minilm", layer=6, head="mean")),
+        "inside_gpt": ([], dict(text=GPT_TEXT, model="shakespeare-gpt", position=0, layer=3,
+                                head=2, temperature=1.0)),
+        "logit_lens": ([], dict(text=GPT_TEXT, model="shakespeare-gpt", split=True)),
+        "knock_out": ([], dict(text=GPT_TEXT, model="shakespeare-gpt", part="mlp", layer=2,
+                               head=1)),
         "descend": ([], dict(surface="valley", start_w1=-3.5, start_w2=0.5, learning_rate=0.4,
                              momentum=0.5, steps=50)),
         "backprop_step": ([], dict(dataset="xor", noise=0.05, point=3, batch_size=8,
