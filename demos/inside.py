@@ -264,18 +264,12 @@ def mlp_figure(block: dict, position: int, token: str, layer: int):
 def residual_figure(t: dict, position: int):
     """The chosen token's vector along the residual stream: the input, after each half of
     each block, and after the final LayerNorm; its length in each row's name."""
-    i = position - 1
-    rows, names = [t["input"][i]], ["input (token + position)"]
-    for n, b in enumerate(t["blocks"], start=1):
-        rows += [b["resid_attn"][i], b["resid_mlp"][i]]
-        names += [f"+ block {n} attention", f"+ block {n} MLP"]
-    rows.append(t["ln_f"][i])
-    names.append("final LayerNorm")
-    z = np.stack(rows)
-    names = [f"{name} · ‖x‖ {np.linalg.norm(r):.1f}" for name, r in zip(names, rows)]
-    data = [_heatmap(z, "x", "y", "%{y}<br>dimension %{x}: %{z:.3f}", y=names)]
+    stream = inside.residual_stream(t, position)
+    names = [f"{name} · ‖x‖ {norm:.1f}" for name, norm in zip(stream["names"], stream["norms"])]
+    data = [_heatmap(stream["rows"], "x", "y", "%{y}<br>dimension %{x}: %{z:.3f}", y=names)]
+    token = unique_labels(t["tokens"])[position - 1]
     return plots.figure(data, height=160 + 22 * len(names),
-                        title=f"The residual stream of “{unique_labels(t['tokens'])[i]}”",
+                        title=f"The residual stream of “{token}”",
                         xaxis=_axis([0, 1], "y", title={"text": "dimension"}),
                         yaxis=_axis([0, 1], "x", type="category", autorange="reversed",
                                     tickfont={"size": 10}),

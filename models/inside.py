@@ -324,6 +324,20 @@ def trace(model_key, text_in) -> dict:
     return t
 
 
+def residual_stream(t: dict, position: int) -> dict:
+    """One token's vector along the residual stream (position from 1): the input, after each
+    half of each block, after the final LayerNorm; with each vector's length."""
+    i = position - 1
+    rows, names = [t["input"][i]], ["input (token + position)"]
+    for n, b in enumerate(t["blocks"], start=1):
+        rows += [b["resid_attn"][i], b["resid_mlp"][i]]
+        names += [f"+ block {n} attention", f"+ block {n} MLP"]
+    rows.append(t["ln_f"][i])
+    names.append("final LayerNorm")
+    rows = np.stack(rows)  # (2L + 2, C)
+    return {"names": names, "rows": rows, "norms": np.linalg.norm(rows, axis=-1).tolist()}
+
+
 def _rounded(x: np.ndarray, digits: int = 4) -> list:
     return np.round(np.asarray(x, dtype=np.float64), digits).tolist()
 
@@ -352,7 +366,7 @@ def view(t: dict, position=None, layer=1, head=1, temperature=1.0) -> dict:
         "model": t["model"], "tokens": t["tokens"], "ids": t["ids"], "shapes": shapes(t),
         "position": position, "layer": layer, "head": head, "temperature": float(temperature),
         "qkv": {name: _rounded(b[name][h]) for name in ("q", "k", "v")},
-        "attention": _rounded(b["attention"][h]),
+        "attention": _rounded(b["attention"][h], 5),  # weights: a row sums to 1 ± T × 5e-6
         "mlp_hidden": _rounded(b["mlp_post"][i]),
         "next_token": top, "actual_next": actual, "notices": t["notices"],
     }

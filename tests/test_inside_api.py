@@ -24,7 +24,7 @@ def test_inside_gpt_returns_every_step(client):
         assert np.array(numbers["qkv"][name]).shape == (T, 32)
     attention = np.array(numbers["attention"])
     assert attention.shape == (T, T)
-    np.testing.assert_allclose(attention.sum(1), 1, atol=1e-4)
+    np.testing.assert_allclose(attention.sum(1), 1, atol=2e-4)  # rounded to 5 decimals
     assert np.all(np.triu(attention, 1) == 0)
     assert len(numbers["mlp_hidden"]) == 1024
     top = numbers["next_token"]
