@@ -159,8 +159,8 @@ def embedding_figure(tokens, ids, token_vectors, position_vectors, inputs, posit
         _heatmap(inputs, "x", "y", "token %{y}, dimension %{x}: %{z:.3f}", y=labels),
         _heatmap(strips, "x2", "y2", "%{y}, dimension %{x}: %{z:.3f}", y=names),
     ]
-    # In pixels: the T × C matrix (about 14 px a row, within bounds), a gap, the three strips.
-    matrix, gap, strip = min(max(14 * T, 140), 600), 40, 90
+    # In pixels: the T × C matrix (about 16 px a row, within bounds), a gap, the three strips.
+    matrix, gap, strip = min(max(16 * T, 140), 600), 40, 90
     plot = matrix + gap + strip
     return plots.figure(
         data, height=plot + 100,
@@ -280,6 +280,7 @@ def output_figure(summary: dict, vocabulary: int):
     """The top tokens' logits, and their probabilities after the temperature (and at 1)."""
     top = summary["next_token"]
     labels = [f"{plots_label(c['token'])} ·{c['id']}" for c in top]
+    highest = max([c["p"] for c in top] + [c["p_model"] for c in top] + [0.05])
     data = [
         {"type": "bar", "x": labels, "y": [c["logit"] for c in top], "xaxis": "x",
          "yaxis": "y", "marker": {"color": plots.FONT_COLOR}, "name": "logit",
@@ -300,11 +301,11 @@ def output_figure(summary: dict, vocabulary: int):
         data, height=560, barmode="group",
         title=f"After position {summary['position']}: the top 10 of {vocabulary:,} tokens",
         xaxis=_axis([0, 1], "y", type="category", showticklabels=False),
-        yaxis=_axis([0.62, 1], "x", title={"text": "logit"}, showgrid=True),
+        yaxis=_axis([0.68, 1], "x", title={"text": "logit"}, showgrid=True),
         xaxis2=_axis([0, 1], "y2", type="category", tickangle=-45),
         yaxis2=_axis([0, 0.5], "x2", title={"text": "probability"}, tickformat=".0%",
-                     showgrid=True),
-        legend={"orientation": "h", "y": 0.56, "x": 0, "yanchor": "bottom"},
+                     showgrid=True, range=[0, min(1.2, 1.25 * highest)]),
+        legend={"orientation": "h", "y": 0.55, "x": 0, "yanchor": "bottom"},
         margin=dict(l=55, r=10, t=50, b=40))
 
 
@@ -457,7 +458,7 @@ def knock_figure(result: dict):
                         margin=dict(l=55, r=10, t=70, b=90))
 
 
-def knock_out(text, model=None, part="head", layer=1, head=1):
+def knock_out(text, model=None, part="mlp", layer=1, head=1):
     try:
         result = inside.knock_out(model, text, part, layer, head)
     except (ValueError, TypeError) as e:
@@ -564,7 +565,7 @@ def build(on_show=()):
     gr.Markdown(KNOCK)
     with gr.Row():
         part = gr.Radio([("one attention head", "head"), ("one block's MLP", "mlp"),
-                         ("the position embeddings", "positions")], value="head",
+                         ("the position embeddings", "positions")], value="mlp",
                         label="Knock out", elem_id="in-part")
         knock_btn = gr.Button("Knock it out", variant="primary", elem_id="in-knock")
     knock_message = gr.Markdown(elem_id="in-knock-message")
@@ -572,7 +573,7 @@ def build(on_show=()):
     knock_json = gr.JSON(visible=False)
 
     gr.Markdown(WEIGHTS)
-    table = gr.Dataframe(interactive=False, wrap=True, elem_id="in-weights")
+    table = gr.Dataframe(interactive=False, wrap=True, max_height=900, elem_id="in-weights")
     counting = gr.Markdown(elem_id="in-counting")
     counts_json = gr.JSON(visible=False)
 

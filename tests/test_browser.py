@@ -258,13 +258,13 @@ def test_inside_tab_follows_a_prompt_a_head_and_a_knock_out(page):
     page.wait_for_function("() => document.querySelector('#in-output .js-plotly-plot')"
                            ".layout.title.text.startsWith('After position 4')", timeout=20_000)
     shot(page, "inside")
-    # Knock out that head, then block 3's MLP.
+    # Knock out block 3's MLP (the default part), then that head.
     page.click("#in-knock")
     page.wait_for_function("() => document.querySelector('#in-knock-message').innerText"
-                           ".includes('head 5 of block 3 knocked out')", timeout=20_000)
-    page.locator("#in-part label", has_text="MLP").click()
-    page.wait_for_function("() => document.querySelector('#in-knock-message').innerText"
                            ".includes('the MLP of block 3 knocked out')", timeout=20_000)
+    page.locator("#in-part label", has_text="attention head").click()
+    page.wait_for_function("() => document.querySelector('#in-knock-message').innerText"
+                           ".includes('head 5 of block 3 knocked out')", timeout=20_000)
     assert page.locator("#in-knock-plot .js-plotly-plot").count() == 1
     # The lens split into halves: twice the rows, plus the input.
     page.locator("#in-split input").check()
