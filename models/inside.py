@@ -241,11 +241,10 @@ def _hooks(model, knock=None, record=True):
         _local.seen = _local.knock = _local.wpe = None
 
 
-def _run(model, ids: list[int], knock=None):
-    """One forward pass (two rows when knocking out: as is, and with the part zeroed)."""
-    x = torch.tensor([ids] * (2 if knock else 1))  # (B, T)
-    with _hooks(model, knock) as seen:
-        out = model(x, output_attentions=True, use_cache=False)
+def _run(model, ids: list[int], attentions: bool = True):
+    """One forward pass of `ids`, recorded."""
+    with _hooks(model) as seen:
+        out = model(torch.tensor([ids]), output_attentions=attentions, use_cache=False)
     return out, seen
 
 
@@ -380,7 +379,7 @@ def lens_model(model, tokenizer, ids: list[int], split: bool = False) -> dict:
     model's final LayerNorm and unembedding: for each layer and position, the top token and
     its probability; and the rank and probability of the model's final choice at the last
     position, layer by layer. The last layer, `final`, is the model's own output."""
-    out, seen = _run(model, ids)
+    out, seen = _run(model, ids, attentions=False)
     n = len(model.transformer.h)
     names, streams = ["embedding"], [seen["input"]]
     for i in range(n):
@@ -393,16 +392,19 @@ def lens_model(model, tokenizer, ids: list[int], split: bool = False) -> dict:
     top, final_rank, final_p = [], [], []
     final_id = None
     for stream in reversed(streams):  # the final layer first, to know the model's choice
-        probs = torch.softmax(model.lm_head(model.transformer.ln_f(stream)).float(), -1)  # (T, V)
-        p, i = probs.max(-1)
+        # One layer at a time: (T, V) logits stay in the cache, all layers at once do not.
+        logits = model.lm_head(model.transformer.ln_f(stream)).float()  # (T, V)
+        best, i = logits.max(-1)
+        norm = torch.logsumexp(logits, -1)  # p = exp(logit - logsumexp): no full softmax
         if final_id is None:
             final_id = int(i[-1])
-        last = probs[-1]
+        last = logits[-1]
         final_rank.append(int((last > last[final_id]).sum()) + 1)
-        final_p.append(float(last[final_id]))
-        strings = text.token_strings(tokenizer, i.tolist())
-        top.append([{"token": s, "id": int(j), "p": float(q)}
-                    for s, j, q in zip(strings, i.tolist(), p.tolist())])
+        final_p.append(float(torch.exp(last[final_id] - norm[-1])))
+        row_ids = i.tolist()
+        strings = text.token_strings(tokenizer, row_ids)
+        top.append([{"token": s, "id": j, "p": q} for s, j, q in
+                    zip(strings, row_ids, torch.exp(best - norm).tolist())])
     model_probs = torch.softmax(out.logits[0].float(), -1)
     return {"layers": names, "tokens": text.token_strings(tokenizer, ids), "ids": list(ids),
             "top": top[::-1], "final_rank": final_rank[::-1], "final_p": final_p[::-1],
