@@ -33,9 +33,10 @@ from demos import (  # noqa: E402
     inside,
     learning,
     sentiment,
+    tokens,
 )
 
-DEMOS = [digits, activations, learning, generation, inside, sentiment, attention]
+DEMOS = [digits, activations, learning, tokens, generation, inside, sentiment, attention]
 
 HEADER = """
 # 🧠 Neural Playground

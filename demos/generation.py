@@ -65,10 +65,7 @@ def _model(model) -> str | None:
     return model or None
 
 
-def shown(token: str) -> str:
-    """A token as a label: its leading space as "␣" and a newline as "↵", since both matter."""
-    return (token.replace(" ", "␣", 1) if token.startswith(" ") else token).replace(
-        "\n", "↵").replace("\t", "⇥") or "∅"
+shown = plots.token_label  # a token as a label, as every tab shows it
 
 
 def distribution_figure(view: dict | None, title: str) -> go.Figure:

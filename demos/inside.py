@@ -309,10 +309,7 @@ def output_figure(summary: dict, vocabulary: int):
         margin=dict(l=55, r=10, t=50, b=40))
 
 
-def plots_label(token: str) -> str:
-    """A token as a label: its leading space as "␣", a newline as "↵"."""
-    return (token.replace(" ", "␣", 1) if token.startswith(" ") else token).replace(
-        "\n", "↵").replace("\t", "⇥") or "∅"
+plots_label = plots.token_label  # a token as a label, as every tab shows it
 
 
 def tokens_html(tokens: list[str], ids: list[int], position: int) -> str:

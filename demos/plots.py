@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import json
 
 import plotly.graph_objects as go
@@ -110,3 +111,26 @@ def empty(message: str, height: int = 300) -> PlotData:
     note = {"text": message, "showarrow": False, "font": {"size": 14}}
     return figure([], height=height, annotations=[note], xaxis={"visible": False},
                   yaxis={"visible": False})
+
+
+def token_label(token: str) -> str:
+    """A token as a label, the same in every tab: a leading space as "␣", a newline as "↵", a
+    tab as "⇥" (each matters to the model), an empty token as "∅"."""
+    return (token.replace(" ", "␣", 1) if token.startswith(" ") else token).replace(
+        "\n", "↵").replace("\t", "⇥") or "∅"
+
+
+def token_spans(shown: list[str], titles: list[str], marked=(), raw=()) -> str:
+    """Tokens as boxes in two alternating greys (so that each shows), a title on hover;
+    `marked` indexes get an orange outline, `raw` ones (bytes, not text) a dashed border."""
+    spans = []
+    for n, (token, title) in enumerate(zip(shown, titles)):
+        shade = "rgba(138,143,152,0.22)" if n % 2 == 0 else "rgba(138,143,152,0.42)"
+        ring = f"outline:2px solid {ACCENT};" if n in marked else ""
+        dashed = "border:1px dashed #8a8f98;" if n in raw else ""
+        text = html.escape(token_label(token) if token.strip() == "" or token.startswith(" ")
+                           else token).replace("\n", "↵<br>")
+        spans.append(f'<span class="np-token" title="{html.escape(title)}" style="background:'
+                     f'{shade};{ring}{dashed}border-radius:3px;margin-right:2px">{text}</span>')
+    return ('<div class="np-tokens" style="line-height:2.1;font-family:ui-monospace,monospace;'
+            f'white-space:pre-wrap;word-break:break-word">{"".join(spans)}</div>')

@@ -161,7 +161,32 @@ def load(task: str, key: str | None = None) -> Loaded:
         return Loaded(bundled.spec, bundled.model, bundled.tokenizer, notice=failed[1])
 
 
+_tokenizers: dict[str, object] = {}
+
+
+def tokenizer(key: str):
+    """The tokenizer alone of an allowed model `key` (of any task), loaded once: light, no
+    weights. ValueError for a key that is not allowed, or a Hub tokenizer that cannot load."""
+    for task in TASKS:
+        for s in available(task):
+            if s.key == key:
+                with _lock:
+                    if key not in _tokenizers:
+                        from transformers import AutoTokenizer
+
+                        try:
+                            _tokenizers[key] = AutoTokenizer.from_pretrained(
+                                s.source, trust_remote_code=False)
+                        except Exception as e:  # a Hub tokenizer offline, a failed download
+                            raise ValueError(f"The {key} tokenizer could not be loaded here "
+                                             f"({type(e).__name__}).") from None
+                    return _tokenizers[key]
+    names = ", ".join(s.key for t in TASKS for s in available(t))
+    raise ValueError(f"Tokenizer {key!r} is not available here; choose one of: {names}.")
+
+
 def clear_cache() -> None:
     with _lock:
         _cache.clear()
         _failed.clear()
+        _tokenizers.clear()
