@@ -211,7 +211,9 @@ def matrix(model: str) -> np.ndarray:
     folder = Path(registry.spec(task, model).source)
     with safe_open(str(folder / "model.safetensors"), framework="np") as f:
         e = f.get_tensor(name).astype(np.float32)
-    return e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
+    norms = np.sqrt(np.einsum("ij,ij->i", e, e))  # (V,), with no (V, C) temporary
+    e /= np.maximum(norms, 1e-12)[:, None]  # in place: the matrix is held once
+    return e
 
 
 @cache

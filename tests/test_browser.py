@@ -23,6 +23,13 @@ def page(browser, app_url):
     page.close()
 
 
+def wait_plot(page, elem_id, condition, timeout=30_000):
+    """Wait until the plotly div in #elem_id meets `condition` (JavaScript on `p`): gr.Plot
+    re-mounts on each update, so for a moment there may be no div at all."""
+    page.wait_for_function(f"() => {{ const p = document.querySelector('#{elem_id} "
+                           f".js-plotly-plot'); return p && ({condition}); }}", timeout=timeout)
+
+
 def shot(page, name):
     if SHOTS:
         os.makedirs(SHOTS, exist_ok=True)
@@ -223,6 +230,36 @@ def test_attention_tab_heatmap_overview_and_focus(page):
     shot(page, "attention")
 
 
+def test_tokens_tab_tokenizes_builds_a_word_and_maps_meanings(page):
+    page.get_by_role("tab", name="Tokens & embeddings").click()
+    page.wait_for_selector("#tok-playground .np-token", timeout=30_000)
+    page.fill("#tok-text textarea", "Juliet 😍")
+    page.wait_for_function(  # three tokenizers side by side, the emoji as bytes in the GPT's
+        "() => { const t = document.querySelector('#tok-playground').innerText;"
+        " return t.includes('<F0>') && t.includes('[CLS]') && !t.includes('ROMEO'); }",
+        timeout=30_000)
+    # BPE, merge by merge: "ROMEO" ends as three tokens.
+    page.fill("#tok-word textarea, #tok-word input", "ROMEO")
+    page.wait_for_function("() => document.querySelector('#tok-bpe-summary').innerText"
+                           ".includes('5 bytes → 3 tokens')", timeout=30_000)
+    assert "merge 1" in page.locator("#tok-bpe").inner_text()
+    # Neighbours of another word.
+    page.fill("#tok-near-word textarea, #tok-near-word input", "queen")
+    page.locator("#tok-near-word textarea, #tok-near-word input").press("Enter")
+    wait_plot(page, "tok-near", "p.layout.title.text.includes('“queen”')", timeout=30_000)
+    # The word map follows its examples; the sentence maps, before and after.
+    page.locator("#tok-map").scroll_into_view_if_needed()
+    page.get_by_role("button", name="red, blue, green", exact=False).first.click()
+    wait_plot(page, "tok-map", "p.data.length === 3", timeout=30_000)
+    for plot in ("tok-before", "tok-after", "tok-before-sim", "tok-after-sim"):
+        page.wait_for_selector(f"#{plot} .js-plotly-plot", timeout=60_000)
+    page.click("#tok-analogy-go")
+    page.wait_for_function("() => document.querySelector('#tok-analogy').innerText"
+                           ".includes('queen')", timeout=30_000)
+    assert "classic analogies" in page.locator("#tok-analogy-honest").inner_text()
+    shot(page, "tokens")
+
+
 def set_slider(page, elem_id, value):
     """Type a value into a slider's number box and leave it (gradio's release event)."""
     box = page.locator(f"#{elem_id} input[type=number]")
@@ -240,23 +277,20 @@ def test_inside_tab_follows_a_prompt_a_head_and_a_knock_out(page):
     page.wait_for_selector("#in-attention .js-plotly-plot", timeout=30_000)
     page.fill("#in-text textarea", "JULIET.\nO Romeo, Romeo, wherefore art thou Romeo?")
     page.wait_for_function(
-        "() => document.querySelector('#in-embedding .js-plotly-plot')"
-        ".layout.title.text.includes('T × C = 16 ×')", timeout=30_000)
+        "() => { const p = document.querySelector('#in-embedding .js-plotly-plot');"
+        " return p && p.layout.title.text.includes('T × C = 16 ×'); }", timeout=30_000)
     # Every step is drawn, the logit lens and the weights' table too.
     for plot in ("in-mlp", "in-residual", "in-output", "in-lens", "in-rank"):
         page.wait_for_selector(f"#{plot} .js-plotly-plot", timeout=30_000)
     assert "175,181,291,520" in page.locator("#in-weights").inner_text()
     # Pick a block and a head: the attention figure follows.
     set_slider(page, "in-layer", 3)
-    page.wait_for_function("() => document.querySelector('#in-attention .js-plotly-plot')"
-                           ".layout.title.text.startsWith('Block 3, head 1')", timeout=20_000)
+    wait_plot(page, "in-attention", "p.layout.title.text.startsWith('Block 3, head 1')")
     set_slider(page, "in-head", 5)
-    page.wait_for_function("() => document.querySelector('#in-attention .js-plotly-plot')"
-                           ".layout.title.text.startsWith('Block 3, head 5')", timeout=20_000)
+    wait_plot(page, "in-attention", "p.layout.title.text.startsWith('Block 3, head 5')")
     # And a position: the output figure reads the next token after it.
     set_slider(page, "in-position", 4)
-    page.wait_for_function("() => document.querySelector('#in-output .js-plotly-plot')"
-                           ".layout.title.text.startsWith('After position 4')", timeout=20_000)
+    wait_plot(page, "in-output", "p.layout.title.text.startsWith('After position 4')")
     shot(page, "inside")
     # Knock out block 3's MLP (the default part), then that head.
     page.click("#in-knock")
@@ -268,8 +302,7 @@ def test_inside_tab_follows_a_prompt_a_head_and_a_knock_out(page):
     assert page.locator("#in-knock-plot .js-plotly-plot").count() == 1
     # The lens split into halves: twice the rows, plus the input.
     page.locator("#in-split input").check()
-    page.wait_for_function("() => document.querySelector('#in-lens .js-plotly-plot')"
-                           ".data[0].y.length === 13", timeout=20_000)
+    wait_plot(page, "in-lens", "p.data[0].y.length === 13", timeout=20_000)
     shot(page, "inside-knock")
 
 
@@ -290,8 +323,7 @@ def test_learning_tab_descends_trains_pauses_steps_and_resets(page):
                            ".innerText.includes('Step 0')", timeout=20_000)
     # Down the hill: one more step lengthens the path.
     page.click("#hill-step")
-    page.wait_for_function("() => document.querySelector('#hill-map .js-plotly-plot')"
-                           ".layout.title.text.endsWith('21 steps')", timeout=10_000)
+    wait_plot(page, "hill-map", "p.layout.title.text.endsWith('21 steps')", timeout=10_000)
     # Train: a long run, so that Pause has something to pause.
     page.locator("#train-steps input").fill("20000")
     page.locator("#train-steps input").press("Enter")

@@ -19,6 +19,8 @@ PAGES = {
     "learning": ("#train-boundary .js-plotly-plot", "#train-step",
                  "#train-status :text('One step on a batch')"),
     "generation": ("#gen-chart .js-plotly-plot", "#gen-step", "#gen-tokens .np-token"),
+    "tokens": ("#tok-near .js-plotly-plot", "#tok-near-model label:has-text('Shakespeare')",
+               "#tok-near .gtitle:text('shakespeare-gpt')"),
     "inside": ("#in-attention .js-plotly-plot", "#in-part label:has-text('position')",
                "#in-knock-message :text('the position embeddings knocked out')"),
     "sentiment": ("#sent-label h2", "#sent-compare", "#sent-b-out-label h2"),

@@ -37,6 +37,13 @@ NORMAL = {
     "/knock_out": dict(text="the cat sat", model="shakespeare-gpt", part="head", layer=1,
                        head=1),
     "/weight_counts": dict(),
+    "/tokenize": dict(text="the cat sat", tokenizer="shakespeare-gpt"),
+    "/bpe_steps": dict(text="the cat sat", tokenizer="shakespeare-gpt"),
+    "/wordpiece_steps": dict(text="the cat sat", tokenizer="sentiment-minilm"),
+    "/nearest_tokens": dict(word="king", model="sentiment-minilm", k=5),
+    "/embedding_map": dict(words="king, queen, red", model="sentiment-minilm"),
+    "/sentence_map": dict(sentences="I liked it.\nIt was bad.", model="pretrained"),
+    "/analogy": dict(a="king", b="man", c="woman", model="sentiment-minilm"),
     "/descend": dict(surface="bowl", start_w1=1, start_w2=1, learning_rate=0.1, momentum=0,
                      steps=5),
     "/train_network": dict(dataset="circles", noise=0.05, layers="4", activation="tanh",
@@ -100,6 +107,10 @@ TEXT_FIELDS = [("/generate_text", "prompt"), ("/next_token_distribution", "promp
                ("/attention_pair", "text"), ("/attention_csv", "text"), ("/softmax", "logits"),
                ("/inside_gpt", "text"), ("/logit_lens", "text"), ("/knock_out", "text"),
                ("/knock_out", "part"), ("/logit_lens", "split"),
+               ("/tokenize", "text"), ("/tokenize", "tokenizer"), ("/bpe_steps", "text"),
+               ("/wordpiece_steps", "text"), ("/nearest_tokens", "word"),
+               ("/nearest_tokens", "model"), ("/embedding_map", "words"),
+               ("/sentence_map", "sentences"), ("/sentence_map", "model"), ("/analogy", "b"),
                ("/train_network", "layers"), ("/train_network", "learning_rate"),
                ("/train_network", "dataset"), ("/descend", "surface"),
                ("/backprop_step", "activation")]
@@ -118,7 +129,7 @@ NUMBER_FIELDS = [("/generate_text", f) for f in ("temperature", "max_new_tokens"
     ("/softmax", "temperature"), ("/plot_activations", "x_min"), ("/plot_activations", "alpha"),
     ("/neuron", "w"), ("/attention_map", "layer"), ("/attention_map", "head")] + [
     ("/inside_gpt", f) for f in ("position", "layer", "head", "temperature")] + [
-    ("/knock_out", "layer"), ("/knock_out", "head")] + [
+    ("/knock_out", "layer"), ("/knock_out", "head"), ("/nearest_tokens", "k")] + [
     ("/descend", f) for f in ("start_w1", "learning_rate", "momentum", "steps")] + [
     ("/train_network", f) for f in ("noise", "learning_rate", "batch_size", "steps", "seed")] + [
     ("/backprop_step", f) for f in ("point", "batch_size", "learning_rate")]
