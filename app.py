@@ -32,11 +32,13 @@ from demos import (  # noqa: E402
     generation,
     inside,
     learning,
+    quantization,
     sentiment,
     tokens,
 )
 
-DEMOS = [digits, activations, learning, tokens, generation, inside, sentiment, attention]
+DEMOS = [digits, activations, learning, tokens, generation, inside, sentiment, attention,
+         quantization]
 
 HEADER = """
 # 🧠 Neural Playground

@@ -260,6 +260,36 @@ def test_tokens_tab_tokenizes_builds_a_word_and_maps_meanings(page):
     shot(page, "tokens")
 
 
+def test_quantization_tab_bits_integers_and_a_real_model(page):
+    page.get_by_role("tab", name="Quantization").click()
+    page.wait_for_selector("#q-formats table", timeout=30_000)
+    page.fill("#q-value textarea, #q-value input", "65520")
+    page.wait_for_function("() => document.querySelector('#q-formats').innerText"
+                           ".includes('overflow: past FP16')", timeout=20_000)
+    # The notes' example, then an outlier: absmax's step grows.
+    page.wait_for_function("() => document.querySelector('#q-number-steps').innerText"
+                           ".includes('= 4')", timeout=20_000)
+    page.click("#q-outlier")
+    page.wait_for_function("() => document.querySelector('#q-number-steps').innerText"
+                           ".includes('absmax = 48;')", timeout=20_000)
+    # The GPT at 3 bits, absmax, one scale a tensor: clearly worse than float.
+    page.wait_for_function("() => document.querySelector('#q-model-result').innerText"
+                           ".includes('nats per character')", timeout=60_000)
+    page.locator("#q-scheme label", has_text="absmax").click()
+    page.locator("#q-granularity label", has_text="per tensor").click()
+    page.locator("#q-bits input").click()
+    page.locator("[role=option]", has_text="3").first.click()
+    page.click("#q-go")
+    page.wait_for_function("() => document.querySelector('#q-model-result').innerText"
+                           ".includes('at 3 bits')", timeout=60_000)
+    page.wait_for_function("() => document.querySelector('#q-continuation').innerText"
+                           ".includes('part')", timeout=60_000)
+    for plot in ("q-histogram", "q-ptq", "q-qat", "q-number-plot"):
+        page.wait_for_selector(f"#{plot} .js-plotly-plot", timeout=30_000)
+    assert "trained rounded (QAT)" in page.locator("#q-qat-result").inner_text()
+    shot(page, "quantization")
+
+
 def set_slider(page, elem_id, value):
     """Type a value into a slider's number box and leave it (gradio's release event)."""
     box = page.locator(f"#{elem_id} input[type=number]")

@@ -23,6 +23,8 @@ PAGES = {
                "#tok-near .gtitle:text('shakespeare-gpt')"),
     "inside": ("#in-attention .js-plotly-plot", "#in-part label:has-text('position')",
                "#in-knock-message :text('the position embeddings knocked out')"),
+    "quantization": ("#q-qat .js-plotly-plot", "#q-outlier",
+                     "#q-number-steps :text('absmax = 48;')"),
     "sentiment": ("#sent-label h2", "#sent-compare", "#sent-b-out-label h2"),
     "attention": ("#att-heatmap .js-plotly-plot", "#att-pair-toggle input",
                   "#att-causal .js-plotly-plot"),

@@ -44,6 +44,11 @@ NORMAL = {
     "/embedding_map": dict(words="king, queen, red", model="sentiment-minilm"),
     "/sentence_map": dict(sentences="I liked it.\nIt was bad.", model="pretrained"),
     "/analogy": dict(a="king", b="man", c="woman", model="sentiment-minilm"),
+    "/float_bits": dict(value="0.1", format="bf16"),
+    "/quantize_numbers": dict(numbers="0.1, 3.2", bits=8, scheme="absmax"),
+    "/quantize_model": dict(model="shakespeare-gpt", bits=8, scheme="absmax",
+                            granularity="tensor"),
+    "/ptq_vs_qat": dict(bits=3, dataset="xor"),
     "/descend": dict(surface="bowl", start_w1=1, start_w2=1, learning_rate=0.1, momentum=0,
                      steps=5),
     "/train_network": dict(dataset="circles", noise=0.05, layers="4", activation="tanh",
@@ -111,6 +116,10 @@ TEXT_FIELDS = [("/generate_text", "prompt"), ("/next_token_distribution", "promp
                ("/wordpiece_steps", "text"), ("/nearest_tokens", "word"),
                ("/nearest_tokens", "model"), ("/embedding_map", "words"),
                ("/sentence_map", "sentences"), ("/sentence_map", "model"), ("/analogy", "b"),
+               ("/float_bits", "value"), ("/float_bits", "format"),
+               ("/quantize_numbers", "numbers"), ("/quantize_numbers", "scheme"),
+               ("/quantize_model", "model"), ("/quantize_model", "granularity"),
+               ("/ptq_vs_qat", "dataset"),
                ("/train_network", "layers"), ("/train_network", "learning_rate"),
                ("/train_network", "dataset"), ("/descend", "surface"),
                ("/backprop_step", "activation")]
@@ -129,7 +138,9 @@ NUMBER_FIELDS = [("/generate_text", f) for f in ("temperature", "max_new_tokens"
     ("/softmax", "temperature"), ("/plot_activations", "x_min"), ("/plot_activations", "alpha"),
     ("/neuron", "w"), ("/attention_map", "layer"), ("/attention_map", "head")] + [
     ("/inside_gpt", f) for f in ("position", "layer", "head", "temperature")] + [
-    ("/knock_out", "layer"), ("/knock_out", "head"), ("/nearest_tokens", "k")] + [
+    ("/knock_out", "layer"), ("/knock_out", "head"), ("/nearest_tokens", "k"),
+    ("/float_bits", "value"), ("/quantize_numbers", "bits"), ("/quantize_model", "bits"),
+    ("/ptq_vs_qat", "bits")] + [
     ("/descend", f) for f in ("start_w1", "learning_rate", "momentum", "steps")] + [
     ("/train_network", f) for f in ("noise", "learning_rate", "batch_size", "steps", "seed")] + [
     ("/backprop_step", f) for f in ("point", "batch_size", "learning_rate")]
