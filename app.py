@@ -18,7 +18,6 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import copy  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
 
 import gradio as gr  # noqa: E402
 from gradio import route_utils  # noqa: E402
@@ -30,6 +29,7 @@ from demos import (  # noqa: E402
     attention,
     digits,
     generation,
+    gradio_internals,
     inside,
     learning,
     quantization,
@@ -54,24 +54,12 @@ THEME = gr.themes.Soft(
 )
 
 
-@contextmanager
-def _no_app_until_launch():
-    """gradio builds a whole FastAPI app (some 90 routes) each time a Blocks or one of its pages
-    closes, and again when the queue is set, for a mounted app's sake; launch() then builds the
-    one it serves. With a page per demo that is eight apps nobody serves, a sixth of the
-    start-up (1.7 -> 0.6 s of building, tests/benchmarks/bench_ship.py's cold start). While
-    this is open, they are not built."""
-    create, config = gr.blocks.App.create_app, gr.Blocks.get_config_file
-    gr.blocks.App.create_app = staticmethod(lambda *args, **kwargs: None)
-    gr.Blocks.get_config_file = lambda self: None
-    try:
-        yield
-    finally:
-        gr.blocks.App.create_app, gr.Blocks.get_config_file = create, config
-
-
 def build_app() -> gr.Blocks:
-    with _no_app_until_launch():
+    # Both reach into gradio (demos/gradio_internals.py says why): no FastAPI app is built
+    # while the app is, and a new session does not copy the config of every block.
+    if os.environ.get("NP_LEAN_SESSIONS", "1") != "0":  # 0: gradio's own sessions, to compare
+        gradio_internals.lean_sessions()
+    with gradio_internals.no_app_until_launch():
         return _build()
 
 

@@ -1,0 +1,270 @@
+"""Benchmark: a classroom at once, measured with light clients.
+
+    python tests/benchmarks/bench_classroom.py [--seconds 60] [--users 16] [--visitors 40]
+
+The clients are one asyncio process speaking gradio's REST API (`POST /gradio_api/call/<name>`
+with a `session_hash`, then that call's event stream), a few kilobytes of memory and almost no
+CPU each: gradio_client spends about 20 ms of CPU per request on TLS contexts, and on two cores
+it would measure itself as much as the server. The floor, a minimal gradio app with an echo
+endpoint, runs beside the app in the same run. Prints:
+
+(a) 16 users, each with a session of their own, no pause, the usual mix of endpoints: requests,
+    failures, p95 of /classify_digit and /classify_sentiment (target < 1 s, 0 failed);
+(b) the same 16 users without sessions (as a curl user is, and as every new visitor's first
+    request is): /softmax alone against the floor app's echo under the same load (target:
+    at least 0.5 × its throughput);
+(c) a class: 40 visitors arriving within 10 s, each loading the page (its HTML and config)
+    and then making a request every 2 to 4 s for 60 s, every tab's light endpoints in the mix:
+    p95 of each (target < 1 s), failures (target: none);
+then the server's memory at idle and after 1,000 new sessions (target: at most 200 MB more).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import ECHO_APP, ROOT, machine, server  # noqa: E402
+
+SENTENCE = "The food was cold and the service slow, but the view was stunning."
+GPT_TEXT = "ROMEO.\nBut soft, what light through yonder window breaks? It is the east."
+# The light endpoints of every tab, each with a typical request (keyword arguments; the rest
+# come from the endpoint's own defaults, read from /gradio_api/info).
+LIGHT = {
+    "classify_digit": None,  # a picture: filled in once it is uploaded
+    "plot_activations": dict(functions=["sigmoid", "relu"], x_min=-6, x_max=6,
+                             show_derivatives=True, alpha=0.1),
+    "softmax": dict(logits="2, 1, 0.1", temperature=0.5),
+    "descend": dict(surface="valley", start_w1=-3.5, start_w2=0.5, learning_rate=0.4,
+                    momentum=0.5, steps=50),
+    "backprop_step": dict(dataset="xor", noise=0.05, point=3, batch_size=8, learning_rate=1.0,
+                          activation="tanh"),
+    "tokenize": dict(text=GPT_TEXT, tokenizer="sentiment-minilm"),
+    "nearest_tokens": dict(word="king", model="sentiment-minilm", k=10),
+    "next_token_distribution": dict(prompt="ROMEO.\n", temperature=0.8, top_k=40, top_p=0.95),
+    "inside_gpt": dict(text=GPT_TEXT, model="shakespeare-gpt", position=0, layer=3, head=2,
+                       temperature=1.0),
+    "logit_lens": dict(text=GPT_TEXT, model="shakespeare-gpt", split=True),
+    "classify_sentiment": dict(text=SENTENCE),
+    "attention_map": dict(text=SENTENCE, model="sentiment-minilm", layer=6, head="mean"),
+    "float_bits": dict(value="0.1", format="bf16"),
+    "quantize_numbers": dict(numbers="0.1, -1.5, 3.2, 0.7", bits=8, scheme="absmax"),
+}
+USUAL = ["classify_digit", "plot_activations", "softmax", "next_token_distribution",
+         "classify_sentiment", "attention_map", "descend", "backprop_step"]
+
+
+class Api:
+    """gradio's REST API over one httpx.AsyncClient (one connection pool for every user)."""
+
+    def __init__(self, client, url: str):
+        self.client, self.url = client, url.rstrip("/")
+        self.params: dict[str, list] = {}
+
+    async def load_info(self):
+        info = (await self.client.get(f"{self.url}/gradio_api/info")).json()
+        self.params = {name.lstrip("/"): e["parameters"]
+                       for name, e in info["named_endpoints"].items()}
+
+    def data(self, name: str, kwargs: dict) -> list:
+        out = []
+        for p in self.params[name]:
+            key = p["parameter_name"]
+            if key in kwargs:
+                out.append(kwargs[key])
+            elif p.get("parameter_has_default"):
+                out.append(p.get("parameter_default"))
+            else:
+                raise KeyError(f"/{name} needs {key}")
+        return out
+
+    async def call(self, name: str, data: list, session: str | None) -> float:
+        """Seconds from the POST to the end of the event stream; raises on an error."""
+        body = {"data": data, **({"session_hash": session} if session else {})}
+        t = time.perf_counter()
+        r = await self.client.post(f"{self.url}/gradio_api/call/{name}", json=body)
+        r.raise_for_status()
+        event_id = r.json()["event_id"]
+        async with self.client.stream("GET", f"{self.url}/gradio_api/call/{name}/{event_id}"
+                                      ) as stream:
+            event = None
+            async for line in stream.aiter_lines():
+                if line.startswith("event:"):
+                    event = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and event in ("complete", "error"):
+                    if event == "error":
+                        raise RuntimeError(f"/{name}: {line[5:].strip()[:200]}")
+                    return time.perf_counter() - t
+        raise RuntimeError(f"/{name}: the stream ended without an answer")
+
+    async def upload(self, path: str) -> dict:
+        with open(path, "rb") as f:
+            r = await self.client.post(f"{self.url}/gradio_api/upload",
+                                       files={"files": (Path(path).name, f, "image/png")})
+        return {"path": r.json()[0], "meta": {"_type": "gradio.FileData"}}
+
+    async def page(self) -> float:
+        """What a browser fetches first: the page, and its config."""
+        t = time.perf_counter()
+        for path in ("/", "/config"):
+            (await self.client.get(self.url + path)).raise_for_status()
+        return time.perf_counter() - t
+
+
+def p95(values: list[float]) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, round(0.95 * (len(s) - 1)))] if s else float("nan")
+
+
+def report(title: str, results: list, seconds: float):
+    ok = [r for r in results if r[2] is None]
+    failed = [r for r in results if r[2] is not None]
+    print(f"{title}: {len(results)} requests in {seconds:.0f} s ({len(ok) / seconds:.1f} "
+          f"answered a second), {len(failed)} failed")
+    for f in failed[:3]:
+        print(f"  failed: /{f[0]}: {f[2]}")
+    by: dict[str, list[float]] = {}
+    for name, s, _ in ok:
+        by.setdefault(name, []).append(s)
+    for name, secs in sorted(by.items()):
+        print(f"  /{name}: median {statistics.median(secs) * 1000:.0f} ms, p95 "
+              f"{p95(secs) * 1000:.0f} ms ({len(secs)})")
+
+
+async def loop_user(api: Api, names, requests: dict, seconds: float, session: bool, rng,
+                    pause=None, out=None):
+    """One user: a request after another (after a pause, if given) until the time is up."""
+    hash_ = uuid.uuid4().hex[:11] if session else None
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        if pause:
+            await asyncio.sleep(rng.uniform(*pause))
+        name = rng.choice(names)
+        try:
+            out.append((name, await api.call(name, requests[name], hash_), None))
+        except Exception as e:  # a failed request is what we count
+            out.append((name, 0.0, repr(e)[:200]))
+
+
+async def scenario_users(api: Api, requests, names, users: int, seconds: float, session: bool):
+    out: list = []
+    start = time.perf_counter()
+    await asyncio.gather(*(loop_user(api, names, requests, seconds, session, random.Random(i),
+                                     out=out) for i in range(users)))
+    return out, time.perf_counter() - start
+
+
+async def throughput(api: Api, name: str, data: list, users: int, seconds: float) -> tuple:
+    """(answers a second, median seconds) of one endpoint, no sessions, `users` at once."""
+    out, took = await scenario_users(api, {name: data}, [name], users, seconds, False)
+    ok = [s for _, s, err in out if err is None]
+    return len(ok) / took, statistics.median(ok) if ok else float("nan"), len(out) - len(ok)
+
+
+async def scenario_class(api: Api, requests, visitors: int, arrive: float, seconds: float):
+    out: list = []
+    pages: list[float] = []
+
+    async def visitor(i):
+        rng = random.Random(100 + i)
+        await asyncio.sleep(rng.uniform(0, arrive))
+        try:
+            pages.append(await api.page())
+        except Exception as e:
+            out.append(("page", 0.0, repr(e)[:200]))
+            return
+        await loop_user(api, list(LIGHT), requests, seconds, True, rng, pause=(2, 4), out=out)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(visitor(i) for i in range(visitors)))
+    return out, pages, time.perf_counter() - start
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def sessions_memory(api: Api, pid: int, data: list, n: int) -> tuple[float, float]:
+    before = rss_mb(pid)
+    sem = asyncio.Semaphore(16)
+
+    async def one():
+        async with sem:
+            await api.call("softmax", data, uuid.uuid4().hex[:11])
+
+    await asyncio.gather(*(one() for _ in range(n)))
+    await asyncio.sleep(1)
+    return before, rss_mb(pid)
+
+
+async def run(args, url: str, echo_url: str, pid: int, digit: str):
+    import httpx
+
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+        api, echo = Api(client, url), Api(client, echo_url)
+        await api.load_info()
+        await echo.load_info()
+        picture = await api.upload(digit)
+        requests = {name: api.data(name, kwargs) for name, kwargs in LIGHT.items()
+                    if kwargs is not None}
+        sketch = api.params["classify_digit"][0]["parameter_name"]  # its one input
+        requests["classify_digit"] = api.data("classify_digit", {
+            sketch: {"background": picture, "layers": [], "composite": None}})
+        for name, data in requests.items():  # warm-up: every model loaded once
+            await api.call(name, data, "warmup")
+        idle = rss_mb(pid)
+
+        out, took = await scenario_users(api, requests, USUAL, args.users, args.seconds, True)
+        report(f"(a) {args.users} users with sessions, no pause, the usual mix", out, took)
+
+        rate, median, failed = await throughput(api, "softmax", requests["softmax"],
+                                                args.users, args.seconds / 2)
+        floor_rate, floor_median, floor_failed = await throughput(
+            echo, "echo", ["hi"], args.users, args.seconds / 2)
+        print(f"(b) {args.users} users without sessions: /softmax {rate:.1f} answers a second "
+              f"(median {median * 1000:.0f} ms, {failed} failed); the floor app's echo "
+              f"{floor_rate:.1f} a second (median {floor_median * 1000:.0f} ms, {floor_failed} "
+              f"failed): {rate / floor_rate:.2f} × the floor")
+
+        out, pages, took = await scenario_class(api, requests, args.visitors, 10, args.seconds)
+        print(f"(c) a class: {args.visitors} visitors arriving within 10 s, each loading the "
+              f"page (median {statistics.median(pages) * 1000:.0f} ms, p95 "
+              f"{p95(pages) * 1000:.0f} ms) then a request every 2-4 s for {args.seconds:.0f} s")
+        report("   ", out, took)
+
+        before, after = await sessions_memory(api, pid, requests["softmax"], 1000)
+        print(f"memory: idle after warm-up {idle:.0f} MB; before 1,000 new sessions "
+              f"{before:.0f} MB, after {after:.0f} MB: +{after - before:.0f} MB")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--users", type=int, default=16)
+    p.add_argument("--visitors", type=int, default=40)
+    args = p.parse_args()
+    import numpy as np
+    from PIL import Image
+
+    print(f"machine: {machine()}")
+    digit = "/tmp/bench_classroom_digit.png"
+    data = np.load(ROOT / "tests" / "data" / "mnist_heldout.npz")
+    Image.fromarray(255 - data["images"][0]).resize((280, 280)).save(digit)
+    with server(["app.py"]) as (client, _, process), server(["-c", ECHO_APP]) as (echo, _, _):
+        asyncio.run(run(args, client.src, echo.src, process.pid, digit))
+
+
+if __name__ == "__main__":
+    main()
