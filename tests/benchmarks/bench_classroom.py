@@ -249,6 +249,23 @@ async def run(args, url: str, echo_url: str, pid: int, digit: str):
               f"{before:.0f} MB, after {after:.0f} MB: +{after - before:.0f} MB")
 
 
+SESSION_COST = """
+import os, sys, time
+sys.path.insert(0, os.getcwd())
+import app
+from demos import gradio_internals
+demo = app.build_app()
+for name, make in (("gradio's SessionState", gradio_internals.GRADIO_SESSION_STATE),
+                   ("the lean SessionState", gradio_internals.LeanSessionState)):
+    make(demo)
+    t = time.perf_counter()
+    for _ in range(20):
+        make(demo)
+    print(f"{name}: {(time.perf_counter() - t) / 20 * 1000:.3f} ms a new session "
+          f"({len(demo.blocks)} blocks)")
+"""
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--seconds", type=float, default=60)
@@ -259,6 +276,12 @@ def main():
     from PIL import Image
 
     print(f"machine: {machine()}")
+    import subprocess
+
+    from common import ENV
+
+    print(subprocess.run([sys.executable, "-c", SESSION_COST], capture_output=True, text=True,
+                         cwd=ROOT, env=ENV, check=True).stdout.strip())
     digit = "/tmp/bench_classroom_digit.png"
     data = np.load(ROOT / "tests" / "data" / "mnist_heldout.npz")
     Image.fromarray(255 - data["images"][0]).resize((280, 280)).save(digit)
