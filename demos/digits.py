@@ -7,7 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from demos import plots
+from demos import digits_inside, plots
 from models import digits
 
 TITLE = "Digits"
@@ -180,6 +180,7 @@ def build(on_show=()):  # filled when built: `on_show` is not needed
         with gr.Column(scale=1, min_width=300):
             seen = gr.Plot(label="28×28 input", elem_id="digit-seen")
     network = gr.Plot(label="Inside the 784-16-16-10 network", elem_id="digit-network")
+    digits_inside.build(sketch)
     with gr.Accordion("How it works", open=True):
         log = digits.training_log()
         gr.Markdown(EXPLANATION.format(n_train=log["n_train"], n_test=log["n_test"],

@@ -124,6 +124,36 @@ def test_clicking_an_example_classifies_it(page):
     assert predicted(page) == "3"
 
 
+def test_inside_the_cnn_on_a_drawing_and_a_dreamed_digit(page):
+    stroke(page, [(0.5, 0.15), (0.5, 0.85)])
+    wait_for_prediction(page, "1")
+    page.get_by_text("Inside the CNN, and what the networks think").click()
+    page.click("#digit-look")
+    for plot in ("digit-maps", "digit-kernels", "digit-saliency-cnn", "digit-saliency-mlp",
+                 "digit-first-layer", "digit-yours", "digit-closest"):
+        page.wait_for_selector(f"#{plot} .js-plotly-plot", timeout=30_000)
+    wait_plot(page, "digit-maps", "p.layout.title.text.startsWith('conv1: 32 maps')")
+    page.wait_for_function("() => document.querySelector('#digit-arithmetic').innerText"
+                           ".includes('sum')", timeout=20_000)
+    # Another layer, before its ReLU.
+    page.locator("#digit-layer input").click()
+    page.locator("[role=option]", has_text="conv3").first.click()
+    wait_plot(page, "digit-maps", "p.layout.title.text.startsWith('conv3: 64 maps')")
+    page.locator("#digit-before input").check()
+    wait_plot(page, "digit-maps", "p.layout.title.text.includes('before ReLU')")
+    # A kernel of one's own: nine numbers.
+    page.locator("#digit-kernel input").fill("0 1 0 1 -4 1 0 1 0")
+    page.locator("#digit-kernel input").press("Enter")
+    wait_plot(page, "digit-yours", "p.layout.title.text.includes('0 1 0  1 -4 1')")
+    # A dreamed 7: the CNN is sure of it.
+    page.locator("#digit-dream-d input").click()
+    page.locator("[role=option]", has_text="7").first.click()
+    page.click("#digit-dream-go")
+    page.wait_for_function("() => document.querySelector('#digit-dream-text').innerText"
+                           ".includes('the CNN says 7')", timeout=30_000)
+    shot(page, "digits-inside")
+
+
 def test_activations_tab_redraws_when_a_function_is_added(page):
     page.get_by_role("tab", name="Activation functions").click()
     page.wait_for_selector("#act-plot .js-plotly-plot", timeout=20_000)

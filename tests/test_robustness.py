@@ -44,6 +44,7 @@ NORMAL = {
     "/embedding_map": dict(words="king, queen, red", model="sentiment-minilm"),
     "/sentence_map": dict(sentences="I liked it.\nIt was bad.", model="pretrained"),
     "/analogy": dict(a="king", b="man", c="woman", model="sentiment-minilm"),
+    "/dream_digit": dict(digit=3, steps=20, seed=0),
     "/float_bits": dict(value="0.1", format="bf16"),
     "/quantize_numbers": dict(numbers="0.1, 3.2", bits=8, scheme="absmax"),
     "/quantize_model": dict(model="shakespeare-gpt", bits=8, scheme="absmax",
@@ -140,6 +141,7 @@ NUMBER_FIELDS = [("/generate_text", f) for f in ("temperature", "max_new_tokens"
     ("/inside_gpt", f) for f in ("position", "layer", "head", "temperature")] + [
     ("/knock_out", "layer"), ("/knock_out", "head"), ("/nearest_tokens", "k"),
     ("/float_bits", "value"), ("/quantize_numbers", "bits"), ("/quantize_model", "bits"),
+    ("/dream_digit", "digit"), ("/dream_digit", "steps"), ("/dream_digit", "seed"),
     ("/ptq_vs_qat", "bits")] + [
     ("/descend", f) for f in ("start_w1", "learning_rate", "momentum", "steps")] + [
     ("/train_network", f) for f in ("noise", "learning_rate", "batch_size", "steps", "seed")] + [
@@ -197,13 +199,15 @@ def test_every_kind_of_picture(client, digit_png, tmp_path):
         still_normal(client, digit_png, "/classify_digit")
 
 
-def test_wrong_sketch_values(client, digit_png):
+@pytest.mark.parametrize("api", ["/classify_digit", "/digit_layers", "/digit_saliency"])
+def test_wrong_sketch_values(client, digit_png, api):
     for value in [None, "a string", 5, [], {}, {"background": "/etc/passwd", "layers": [],
                                                 "composite": None},
                   {"background": None, "layers": None, "composite": None},
                   {"background": None, "layers": ["/etc/passwd"], "composite": None}]:
-        check(client, "/classify_digit", args=[value])
+        check(client, api, args=[value])
     still_normal(client, digit_png, "/classify_digit")
+    assert client.predict(sketch(digit_png), api_name=api) is not None
 
 
 def test_wrong_function_lists(client, digit_png):

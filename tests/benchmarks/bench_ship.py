@@ -54,6 +54,9 @@ def calls(digit):
     sketch = {"background": handle_file(digit), "layers": [], "composite": None}
     return {
         "classify_digit": ([sketch], {}),
+        "digit_layers": ([sketch], {}),
+        "digit_saliency": ([sketch], {}),
+        "dream_digit": ([], dict(digit=3, steps=300, seed=0)),
         "plot_activations": ([], dict(functions=["sigmoid", "relu"], x_min=-6, x_max=6,
                                       show_derivatives=True, alpha=0.1)),
         "softmax": ([], dict(logits="2, 1, 0.1", temperature=0.5)),
@@ -116,7 +119,7 @@ def _client(i: int, url: str, digit: str, seconds: float, ready, out) -> None:
     client = Client(url, verbose=False)
     rng = random.Random(i)
     mix = calls(digit)
-    names = list(mix) + ["generate_text"] * 2 + ["train_network"]
+    names = [n for n in mix if n != "dream_digit"] + ["generate_text"] * 2 + ["train_network"]
     results = []
     ready.wait()
     deadline = time.perf_counter() + seconds
@@ -185,7 +188,7 @@ def latencies(client, mix: dict, rounds: int) -> float:
               "the echo")
         for name, secs in seconds.items():
             line = f"/{name}: " + summary(secs, floor)
-            if name == "classify_digit":
+            if name in ("classify_digit", "digit_layers", "digit_saliency"):
                 line += f", {statistics.median(secs) / picture_floor:.2f} x the picture floor"
             print(line)
         # Where the floors' time goes, on the client's side: gradio_client makes a new httpx
