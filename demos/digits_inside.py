@@ -10,7 +10,7 @@ import gradio as gr
 import numpy as np
 
 from demos import plots
-from demos.inside import DIVERGING, typed
+from demos.plots import DIVERGING, typed
 
 INTRO = """### Inside the convolutional network
 A CNN works by "sliding a filter (a kernel) over the input image and computing element-wise

@@ -5,7 +5,6 @@ of numbers to draw, and go.Figure would validate each."""
 
 from __future__ import annotations
 
-import base64
 import html
 
 import gradio as gr
@@ -24,8 +23,7 @@ EXAMPLES = [
     "To be, or not to be, that is the question.",
     "KING HENRY.\nOnce more unto the breach, dear friends, once more;",
 ]
-# Blue negative, grey zero, orange positive: the app's two colours, apart for colour-blind eyes.
-DIVERGING = [[0.0, "#2563eb"], [0.5, "#d1d5db"], [1.0, "#f97316"]]
+DIVERGING, typed = plots.DIVERGING, plots.typed
 
 INTRO = """### Inside a GPT: one forward pass, opened up
 Type a text and follow it through the model, step by step, as the course notes tell it: each
@@ -100,15 +98,6 @@ vocabulary 50,257, 2,048 positions)."""
 
 def _fail(e: Exception):
     raise gr.Error(str(e)) from None
-
-
-def typed(array) -> dict:
-    """A float32 array in plotly's typed-array form (base64): a quarter of the JSON text."""
-    a = np.ascontiguousarray(array, dtype=np.float32)
-    out = {"dtype": "f4", "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
-    if a.ndim > 1:
-        out["shape"] = ",".join(str(n) for n in a.shape)
-    return out
 
 
 def _heatmap(z, x_axis: str, y_axis: str, hover: str, y=None, x=None, colorscale=None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import html
 import json
@@ -15,6 +16,8 @@ FONT_COLOR = "#8a8f98"
 GRID_COLOR = "rgba(138, 143, 152, 0.25)"
 ACCENT = "#f97316"  # the predicted / selected item
 BASE = "#60a5fa"
+# Blue negative, grey zero, orange positive: the app's two colours, apart for colour-blind eyes.
+DIVERGING = [[0.0, "#2563eb"], [0.5, "#d1d5db"], [1.0, "#f97316"]]
 
 
 def style(fig: go.Figure, height: int = 320, **layout) -> go.Figure:
@@ -134,3 +137,15 @@ def token_spans(shown: list[str], titles: list[str], marked=(), raw=()) -> str:
                      f'{shade};{ring}{dashed}border-radius:3px;margin-right:2px">{text}</span>')
     return ('<div class="np-tokens" style="line-height:2.1;font-family:ui-monospace,monospace;'
             f'white-space:pre-wrap;word-break:break-word">{"".join(spans)}</div>')
+
+
+def typed(array) -> dict:
+    """A float32 array in plotly's typed-array form (base64): a quarter of the JSON text of a
+    list of numbers, for the maps that carry tens of thousands of them."""
+    import numpy as np
+
+    a = np.ascontiguousarray(array, dtype=np.float32)
+    out = {"dtype": "f4", "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
+    if a.ndim > 1:
+        out["shape"] = ",".join(str(n) for n in a.shape)
+    return out

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ECHO_APP, ROOT, interleaved, machine, server, summary, timed  # noqa: E402
+from common import ECHO_APP, ROOT, against_floor, machine, server, timed  # noqa: E402
 
 HELD_OUT = ROOT / "tests" / "data" / "shakespeare_heldout.txt"
 
@@ -81,13 +81,7 @@ def main():
         calls["weight_counts"] = lambda: client.predict(api_name="/weight_counts")
         for call in calls.values():  # warm-up: loads the model, builds GPT-2 small's table
             call()
-        results = interleaved(calls, args.calls)
-        floor = statistics.median(results["echo"])
-        print(f"\nthrough the API, {args.calls} rounds, calls taking turns:")
-        print(f"  floor (echo of a minimal gradio app): {summary(results['echo'])}")
-        for name, seconds in results.items():
-            if name != "echo":
-                print(f"  /{name}: {summary(seconds, floor)}")
+        against_floor(calls, args.calls)
         print("\nwhat a client receives per request (KB: JSON output, figures):")
         for n, text in texts.items():
             out = client.predict(text=text, model="shakespeare-gpt", position=0, layer=6,

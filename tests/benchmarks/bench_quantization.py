@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ECHO_APP, interleaved, machine, server, summary  # noqa: E402
+from common import ECHO_APP, against_floor, machine, server  # noqa: E402
 
 
 def table():
@@ -85,13 +84,7 @@ def main():
             "ptq_vs_qat (cached)": lambda: client.predict(bits=2, dataset="circles",
                                                           api_name="/ptq_vs_qat"),
         }
-        results = interleaved(calls, args.calls)
-        floor = statistics.median(results["echo"])
-        print(f"through the API, {args.calls} rounds, calls taking turns:")
-        print(f"  floor (echo of a minimal gradio app): {summary(results['echo'])}")
-        for name, seconds in results.items():
-            if name != "echo":
-                print(f"  /{name}: {summary(seconds, floor)}")
+        against_floor(calls, args.calls)
 
 
 if __name__ == "__main__":

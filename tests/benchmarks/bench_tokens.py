@@ -14,7 +14,6 @@ Prints, for this machine:
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ECHO_APP, ENV, ROOT, interleaved, machine, server, summary  # noqa: E402
+from common import ECHO_APP, ENV, ROOT, against_floor, machine, server  # noqa: E402
 
 MEMORY = """
 import gc
@@ -89,13 +88,7 @@ def main():
         }
         for call in calls.values():  # warm-up: loads the tokenizers, matrices and models
             call()
-        results = interleaved(calls, args.calls)
-        floor = statistics.median(results["echo"])
-        print(f"through the API, {args.calls} rounds, calls taking turns:")
-        print(f"  floor (echo of a minimal gradio app): {summary(results['echo'])}")
-        for name, seconds in results.items():
-            if name != "echo":
-                print(f"  /{name}: {summary(seconds, floor)}")
+        against_floor(calls, args.calls)
 
 
 if __name__ == "__main__":

@@ -134,6 +134,19 @@ def interleaved(calls: dict, rounds: int) -> dict[str, list[float]]:
     return out
 
 
+def against_floor(calls: dict, rounds: int, indent: str = "  ") -> dict[str, list[float]]:
+    """Take `calls` in turns (one of them "echo", gradio's floor), `rounds` times, and print
+    each one's median and p95 against the floor's median. Returns the seconds."""
+    results = interleaved(calls, rounds)
+    floor = statistics.median(results["echo"])
+    print(f"through the API, {rounds} rounds, calls taking turns:")
+    print(f"{indent}floor (echo of a minimal gradio app): {summary(results['echo'])}")
+    for name, seconds in results.items():
+        if name != "echo":
+            print(f"{indent}/{name}: {summary(seconds, floor)}")
+    return results
+
+
 @contextmanager
 def counting_http_clients():
     """Count the httpx clients made inside the block (gradio_client makes a new one, with a new
