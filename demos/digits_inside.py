@@ -80,13 +80,25 @@ def maps_figure(layer: dict, before: bool = False):
                         margin=dict(l=10, r=10, t=40, b=10))
 
 
-def kernels_figure(kernels: np.ndarray):
-    """conv1's 32 kernels (3 x 3 each) as small images."""
-    grid = tiles(kernels[:, 0], 8)
+def kernels_figure(layer: dict, most: int = 16):
+    """A conv layer's kernels (out × in, 3 x 3 each) as small images: conv1's 32 one-channel
+    kernels, or for a deeper layer the first `most` × `most` of its (out, in) pairs, each row
+    one output map's kernels over its first input maps."""
+    kernels = layer["kernels"]
+    n_out, n_in = kernels.shape[:2]
+    if n_in == 1:
+        grid, columns, what = tiles(kernels[:, 0], 8), 8, f"{n_out} kernels of 3 × 3"
+    else:
+        rows = kernels[:most, :most]  # (o, i, 3, 3)
+        grid = tiles(rows.reshape(-1, 3, 3), min(most, n_in))
+        columns = min(most, n_in)
+        what = (f"{n_out} × {n_in} kernels, {min(most, n_out)} × {columns} shown "
+                "(a row: one map's)")
     data = [{"type": "heatmap", "z": typed(grid), "colorscale": DIVERGING, "zmid": 0,
              "showscale": False, "hovertemplate": "weight %{z:.3f}<extra></extra>"}]
-    return plots.figure(data, height=240, title="conv1's 32 kernels (3 × 3; blue negative, "
-                                                 "orange positive)",
+    height = 120 + int(300 * grid.shape[0] / max(grid.shape[1], 1) * (1 if n_in == 1 else 1.4))
+    return plots.figure(data, height=min(height, 620),
+                        title=f"{layer['name'].split(' ')[0]}'s {what}",
                         xaxis={"visible": False, "constrain": "domain"},
                         yaxis={"visible": False, "autorange": "reversed", "scaleanchor": "x"},
                         margin=dict(l=10, r=10, t=40, b=10))
@@ -142,8 +154,9 @@ def digit_layers(sketch, layer="conv1", before=False):
     public = {"input": _rounded(result["input"]), "probabilities": result["probabilities"],
               "layers": [{"name": x["name"], "shape": x["shape"], "maps": _rounded(x["maps"])}
                          for x in result["layers"]]}
-    return (public, maps_figure(chosen, bool(before)),
-            kernels_figure(result["layers"][0]["kernels"]),
+    upto = result["layers"][:result["layers"].index(chosen) + 1]
+    conv = [x for x in upto if "kernels" in x][-1]  # a pooling or dense layer: the conv before
+    return (public, maps_figure(chosen, bool(before)), kernels_figure(conv),
             plots.probability_bars(result["probabilities"], "The CNN's ten probabilities",
                                    "digit"),
             gr.update(choices=names, value=chosen["name"]))
