@@ -308,29 +308,29 @@ def build(sketch):
             dream_mlp = gr.Plot(label="MLP", elem_id="digit-dream-mlp")
         dream_json = gr.JSON(visible=False)
 
-    # The page's own events are private, and named so that the public names stay free.
-    look.click(look_inside, [sketch, layer, before],
-               [maps, kernels, probs, layer, cnn_map, mlp_map, neurons],
-               api_visibility="private", show_progress="minimal").then(
-        digit_pixel, [sketch, channel, row, col], [pixel_json, arithmetic],
-        api_name="digit_pixel_after_look", api_visibility="private").then(
-        try_kernel, [sketch, kernel], [yours, closest], api_visibility="private")
-    gr.on([layer.input, before.input], digit_layers, [sketch, layer, before],
-          [layers_json, maps, kernels, probs, layer], api_name="digit_layers_view",
-          api_visibility="private", show_progress="hidden")
-    gr.on([channel.release, row.release, col.release], digit_pixel, [sketch, channel, row, col],
-          [pixel_json, arithmetic], api_name="digit_pixel", show_progress="hidden")
-    kernel.change(try_kernel, [sketch, kernel], [yours, closest], api_visibility="private",
-                  show_progress="hidden")
-    go.click(dream_digit, [digit, steps, seed],
-             [dream_json, dreamed, dream_cnn, dream_mlp, dream_sentence],
-             api_name="dream_digit", concurrency_limit=1, concurrency_id="dream",
-             show_progress="minimal")
-    # The API's endpoints of the issue: layers and saliency of a sketch, by name.
+    # The public endpoints first: a later event of the same function (the page's own, private)
+    # gets gradio's suffixed name (digit_pixel_1), and the public names stay as the README has.
     with gr.Row(visible=False):
         api_layers, api_saliency = gr.Button(), gr.Button()
     api_layers.click(digit_layers_json, sketch, layers_json, api_name="digit_layers")
     api_saliency.click(digit_saliency_json, sketch, saliency_json, api_name="digit_saliency")
+    gr.on([channel.release, row.release, col.release], digit_pixel, [sketch, channel, row, col],
+          [pixel_json, arithmetic], api_name="digit_pixel", show_progress="hidden")
+    go.click(dream_digit, [digit, steps, seed],
+             [dream_json, dreamed, dream_cnn, dream_mlp, dream_sentence],
+             api_name="dream_digit", concurrency_limit=1, concurrency_id="dream",
+             show_progress="minimal")
+    look.click(look_inside, [sketch, layer, before],
+               [maps, kernels, probs, layer, cnn_map, mlp_map, neurons],
+               api_visibility="private", show_progress="minimal").then(
+        digit_pixel, [sketch, channel, row, col], [pixel_json, arithmetic],
+        api_visibility="private").then(
+        try_kernel, [sketch, kernel], [yours, closest], api_visibility="private")
+    gr.on([layer.input, before.input], digit_layers, [sketch, layer, before],
+          [layers_json, maps, kernels, probs, layer], api_visibility="private",
+          show_progress="hidden")
+    kernel.change(try_kernel, [sketch, kernel], [yours, closest], api_visibility="private",
+                  show_progress="hidden")
 
 
 def digit_layers_json(sketch):

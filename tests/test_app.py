@@ -157,3 +157,21 @@ def test_the_queue_and_generation_are_bounded():
     assert generation.MAX_NEW_TOKENS == 400 and generation.MAX_SECONDS <= 30
     limits = {fn.api_name: fn.concurrency_limit for fn in demo.fns.values() if not fn.page}
     assert limits["generate_text"] == 1
+
+
+def test_every_public_endpoint_is_in_the_readme_and_named_as_it_says():
+    """A client reads the README to call the API: each public endpoint is documented there, and
+    none has gradio's suffixed name (digit_pixel_1) because a private event took its name."""
+    import re
+
+    from conftest import ROOT
+
+    import app
+
+    api = (ROOT / "README.md").read_text(encoding="utf-8").split("## API", 1)[1]
+    documented = set(re.findall(r"`/([a-z_0-9]+)`", api)) | set(
+        re.findall(r'api_name="/([a-z_0-9]+)"', api))
+    demo = app.build_app()
+    public = {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"}
+    assert public - documented == set()
+    assert not any(re.search(r"_\d+$", name) for name in public)
