@@ -268,7 +268,7 @@ def residual_figure(t: dict, position: int):
 def output_figure(summary: dict, vocabulary: int):
     """The top tokens' logits, and their probabilities after the temperature (and at 1)."""
     top = summary["next_token"]
-    labels = [f"{plots_label(c['token'])} ·{c['id']}" for c in top]
+    labels = [f"{plots.token_label(c['token'])} ·{c['id']}" for c in top]
     highest = max([c["p"] for c in top] + [c["p_model"] for c in top] + [0.05])
     data = [
         {"type": "bar", "x": labels, "y": [c["logit"] for c in top], "xaxis": "x",
@@ -298,7 +298,6 @@ def output_figure(summary: dict, vocabulary: int):
         margin=dict(l=55, r=10, t=50, b=40))
 
 
-plots_label = plots.token_label  # a token as a label, as every tab shows it
 
 
 def tokens_html(tokens: list[str], ids: list[int], position: int) -> str:
@@ -337,10 +336,10 @@ def inside_gpt(text, model=None, position=None, layer=1, head=1, temperature=1.0
     top = summary["next_token"][0]
     message = (f"**{s['T']} tokens** through {t['model']} ({s['layers']} blocks × {s['H']} "
                f"heads, C = {s['C']}). After “{label}” (position {p}) the model's top guess is "
-               f"“{plots_label(top['token'])}” ({top['p']:.0%}).")
+               f"“{plots.token_label(top['token'])}” ({top['p']:.0%}).")
     actual = summary["actual_next"]
     if actual:
-        message += (f" The text goes on with “{plots_label(actual['token'])}”: rank "
+        message += (f" The text goes on with “{plots.token_label(actual['token'])}”: rank "
                     f"{actual['rank']:,}, {actual['p']:.1%}.")
     message += "".join(f" ⚠️ {n}" for n in summary["notices"])
     return (summary, *figures, tokens_html(t["tokens"], t["ids"], p), message)
@@ -360,7 +359,7 @@ def lens_figure(result: dict):
     tokens = unique_labels(result["tokens"])
     top = result["top"]
     z = np.array([[c["p"] for c in row] for row in top], dtype=np.float32)
-    words = [[plots_label(c["token"]) for c in row] for row in top]
+    words = [[plots.token_label(c["token"]) for c in row] for row in top]
     T = len(tokens)
     trace = {"type": "heatmap", "z": typed(z), "x": tokens, "y": result["layers"],
              "text": words, "colorscale": COLORSCALE, "zmin": 0, "zmax": 1,
@@ -391,7 +390,7 @@ def rank_figure(result: dict):
              "line": {"color": plots.ACCENT},
              "hovertemplate": "%{x}: %{y:.2%}<extra></extra>"}]
     return plots.figure(data, height=340,
-                        title=f"The final choice, “{plots_label(final['token'])}”, layer by "
+                        title=f"The final choice, “{plots.token_label(final['token'])}”, layer by "
                               "layer (at the last position)",
                         xaxis={"type": "category", "tickangle": -45},
                         yaxis={"type": "log", "title": {"text": "rank"}, "autorange": "reversed"},
@@ -411,7 +410,7 @@ def logit_lens(text, model=None, split=False):
     ranks = result["final_rank"]
     first = next(n for k, n in enumerate(result["layers"]) if all(r == 1 for r in ranks[k:]))
     message = (f"The model's final choice after the last token is "
-               f"“{plots_label(final['token'])}” ({final['p']:.0%}); it is the lens's top "
+               f"“{plots.token_label(final['token'])}” ({final['p']:.0%}); it is the lens's top "
                f"token from **{first}** on." + "".join(f" ⚠️ {n}" for n in result["notices"]))
     return result, lens_figure(result), rank_figure(result), message
 
@@ -423,7 +422,7 @@ def knock_figure(result: dict):
     ids = list(before) + [i for i in after if i not in before]
     tokens = {**{i: c["token"] for i, c in after.items()}, **{i: c["token"] for i, c in
                                                               before.items()}}
-    labels = [f"{plots_label(tokens[i])} ·{i}" for i in ids]
+    labels = [f"{plots.token_label(tokens[i])} ·{i}" for i in ids]
 
     def p(table, i):
         return table[i]["p"] if i in table else None
@@ -453,10 +452,10 @@ def knock_out(text, model=None, part="mlp", layer=1, head=1):
             "mlp": f"the MLP of block {result['layer']}",
             "positions": "the position embeddings"}[result["part"]]
     c = result["chosen"]
-    message = (f"With {what} knocked out, the model's choice “{plots_label(c['token'])}” goes "
-               f"from {c['p_before']:.1%} to {c['p_after']:.1%} ({c['change']:+.1%}); the "
+    message = (f"With {what} knocked out, the model's choice “{plots.token_label(c['token'])}” "
+               f"goes from {c['p_before']:.1%} to {c['p_after']:.1%} ({c['change']:+.1%}); the "
                f"distribution moved by {result['total_variation']:.1%} in all (total "
-               f"variation). The new top token: “{plots_label(result['after'][0]['token'])}”."
+               f"variation). The new top token: “{plots.token_label(result['after'][0]['token'])}”."
                + "".join(f" ⚠️ {n}" for n in result["notices"]))
     return result, knock_figure(result), message
 

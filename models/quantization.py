@@ -311,6 +311,21 @@ def _greedy(model, tokenizer, prompt: str, n: int) -> list[int]:
     return out[0, x.shape[1]:].tolist()
 
 
+_last_gpt: dict = {}  # the GPT's most recent quantized copy (23 MB), by its setting
+
+
+def _copy(setting: tuple):
+    """quantized_copy, keeping the GPT's last copy: the tab asks for its loss and then its
+    continuation of the same setting, and would quantize the whole model twice. The caller
+    holds _lock."""
+    if setting[0] != "shakespeare-gpt":
+        return quantized_copy(*setting)
+    if setting not in _last_gpt:
+        _last_gpt.clear()
+        _last_gpt[setting] = quantized_copy(*setting)
+    return _last_gpt[setting]
+
+
 _results: OrderedDict = OrderedDict()  # setting -> result, the most recent last
 MAX_CACHED = 64  # every setting of both models is 2 × 5 × 2 × 2 = 40
 
@@ -325,7 +340,7 @@ def quantize_model(model="shakespeare-gpt", bits=8, scheme="absmax", granularity
         if setting in _results:
             _results.move_to_end(setting)
             return _results[setting]
-        q_model, tokenizer, mse, extra = quantized_copy(*setting)
+        q_model, tokenizer, mse, extra = _copy(setting)
         base = _load(model)
         result = {"model": model, "bits": setting[1], "scheme": scheme,
                   "granularity": granularity, "bytes": sizes(base.model, setting[1], extra),
@@ -359,7 +374,7 @@ def continuation(bits=8, scheme="absmax", granularity="row", prompt="ROMEO.\n", 
     cleaned, _ = text_tools.clean(prompt, "prompt")
     base = _load("shakespeare-gpt")
     with _lock:
-        q_model, tokenizer, _, _ = quantized_copy(*setting)
+        q_model, tokenizer, _, _ = _copy(setting)
     original = _greedy(base.model, tokenizer, cleaned, n)
     quantized = _greedy(q_model, tokenizer, cleaned, n)
     parted = next((i for i, (a, b) in enumerate(zip(original, quantized)) if a != b), None)

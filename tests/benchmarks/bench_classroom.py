@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ECHO_APP, ROOT, machine, server  # noqa: E402
+from common import ECHO_APP, ROOT, digit_png, machine, server  # noqa: E402
 
 SENTENCE = "The food was cold and the service slow, but the view was stunning."
 GPT_TEXT = "ROMEO.\nBut soft, what light through yonder window breaks? It is the east."
@@ -272,9 +272,6 @@ def main():
     p.add_argument("--users", type=int, default=16)
     p.add_argument("--visitors", type=int, default=40)
     args = p.parse_args()
-    import numpy as np
-    from PIL import Image
-
     print(f"machine: {machine()}")
     import subprocess
 
@@ -282,9 +279,7 @@ def main():
 
     print(subprocess.run([sys.executable, "-c", SESSION_COST], capture_output=True, text=True,
                          cwd=ROOT, env=ENV, check=True).stdout.strip())
-    digit = "/tmp/bench_classroom_digit.png"
-    data = np.load(ROOT / "tests" / "data" / "mnist_heldout.npz")
-    Image.fromarray(255 - data["images"][0]).resize((280, 280)).save(digit)
+    digit = digit_png("/tmp/bench_classroom_digit.png")
     with server(["app.py"]) as (client, _, process), server(["-c", ECHO_APP]) as (echo, _, _):
         asyncio.run(run(args, client.src, echo.src, process.pid, digit))
 

@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402
     ECHO_APP,
-    ROOT,
     SKETCH_APP,
     counting_http_clients,
+    digit_png,
     http_client_seconds,
     import_time,
     interleaved,
@@ -213,13 +213,8 @@ def main():
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--seconds", type=float, default=60)
     args = p.parse_args()
-    import numpy as np
-    from PIL import Image
-
     print(f"machine: {machine()}")
-    digit = "/tmp/bench_ship_digit.png"
-    data = np.load(ROOT / "tests" / "data" / "mnist_heldout.npz")
-    Image.fromarray(255 - data["images"][0]).resize((280, 280)).save(digit)
+    digit = digit_png("/tmp/bench_ship_digit.png")
 
     # Cold start: the bare import and the app's start take turns, three rounds (one start of
     # each is one sample of a host whose speed drifts; the third start is the server below).

@@ -33,6 +33,16 @@ SKETCH_APP = ("import gradio as gr\n"
               "demo.launch(ssr_mode=False)\n")
 
 
+def digit_png(path: str) -> str:
+    """A held-out MNIST digit as a 280 x 280 picture, black on white (as drawn), saved at path."""
+    import numpy as np
+    from PIL import Image
+
+    data = np.load(ROOT / "tests" / "data" / "mnist_heldout.npz")
+    Image.fromarray(255 - data["images"][0]).resize((280, 280)).save(path)
+    return path
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
