@@ -326,11 +326,13 @@ def build(sketch):
         digit_pixel, [sketch, channel, row, col], [pixel_json, arithmetic],
         api_visibility="private").then(
         try_kernel, [sketch, kernel], [yours, closest], api_visibility="private")
+    # always_last: a tick of "before ReLU" while the last layer is still drawing is kept, not
+    # dropped (gr.on's default for these triggers drops what comes while one runs).
     gr.on([layer.input, before.input], digit_layers, [sketch, layer, before],
           [layers_json, maps, kernels, probs, layer], api_visibility="private",
-          show_progress="hidden")
+          trigger_mode="always_last", show_progress="hidden")
     kernel.change(try_kernel, [sketch, kernel], [yours, closest], api_visibility="private",
-                  show_progress="hidden")
+                  trigger_mode="always_last", show_progress="hidden")
 
 
 def digit_layers_json(sketch):
