@@ -243,28 +243,56 @@ def _diagnose(s: Surface, path, costs, slopes, lr, mu, steps) -> tuple[str, str]
 # -- 2. Train a network live -----------------------------------------------------------------
 
 
-DATASETS = {
+DATASETS = {  # classification: label = class
     "blobs": "Two blobs: a straight line separates them.",
     "circles": "A disc inside a ring: no straight line separates them.",
     "xor": "XOR: opposite corners share a class.",
     "spirals": "Two interleaved spirals: the hardest.",
+    "three": "Three classes in three wedges of a disc: one output each, and a softmax over them.",
 }
+REGRESSION_SETS = {  # regression: label = a number in [-1, 1]
+    "plane": "A tilted plane: the value is (x₁ + x₂) / 2.",
+    "gaussians": "Four bumps, two up and two down: the value is their sum.",
+}
+OWN = "own"  # the learner's own points (`points`) instead of a data set
+PROBLEMS = {"classification": DATASETS, "regression": REGRESSION_SETS}
 N_TRAIN = N_TEST = 200
+N_POINTS = N_TRAIN + N_TEST  # a data set's points; `train_share` of them are for training
+TRAIN_SHARE_RANGE = (0.1, 0.9)
 EXTENT = 1.5  # the points lie in [-1.5, 1.5]^2, where the boundary is drawn
 NOISE_RANGE = (0.0, 0.5)
 MAX_LAYERS = 4
 MAX_WIDTH = 16
+MAX_CLASSES = 4  # own points: labels 0 to 3
+MAX_POINTS = 500  # own points: at most this many (TensorFlow Playground draws 500)
+MIN_POINTS = 4
+# The inputs a network may be given, computed from each point (x1, x2): TensorFlow
+# Playground's seven.
+FEATURES = {
+    "x1": ("x₁", lambda x1, x2: x1), "x2": ("x₂", lambda x1, x2: x2),
+    "x1^2": ("x₁²", lambda x1, x2: x1 * x1), "x2^2": ("x₂²", lambda x1, x2: x2 * x2),
+    "x1x2": ("x₁x₂", lambda x1, x2: x1 * x2),
+    "sin_x1": ("sin x₁", lambda x1, x2: torch.sin(x1)),
+    "sin_x2": ("sin x₂", lambda x1, x2: torch.sin(x2)),
+}
+DEFAULT_FEATURES = ("x1", "x2")
+REGULARIZATIONS = ("none", "l1", "l2")
+REGULARIZATION_RATES = (0.0, 10.0)
+OPTIMIZERS = ("sgd", "momentum", "adam")
+LOSSES = ("cross_entropy", "squared_error")
+DROPOUT_RANGE = (0.0, 0.9)
 # The Activation functions tab's list; the step function trains nothing (its slope is 0).
 ACTIVATIONS = list(activations.FUNCTIONS)
 ALPHA = 0.1  # leaky ReLU's and ELU's α, as the Activation functions tab has it
 TRAIN_LEARNING_RATES = (0.0001, 10.0)
-# A batch's mean cross-entropy above this (the right class given e^-50) means the steps have
-# overshot so far that the network is certain and wrong: training stops, and says so.
+# A batch's mean loss above this (for cross-entropy: the right class given e^-50) means the
+# steps have overshot so far that the network is certain and wrong: training stops, and says so.
 BLOWN_UP_LOSS = 50.0
 MAX_STEPS = 20_000  # per run (one Play, or one API call)
 MAX_SECONDS = 60.0  # per run
 FRAME_SECONDS = 0.15  # a frame this often while training (6 to 7 a second)...
 TRAIN_SHARE = 0.4  # ...training only this share of the time, so other visitors stay served
+NEURON_GRID = 12  # each neuron's picture: its output on a 12 x 12 grid (TFP draws 10 x 10)
 
 
 @dataclass(frozen=True)
@@ -320,17 +348,21 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
 DEFAULT = next(iter(PRESETS.values()))
 
 
-def make_dataset(name: str = "circles", noise: float = 0.05, seed: int = 0) -> dict:
-    """N_TRAIN training and N_TEST test points of one of DATASETS, with Gaussian jitter of
-    standard deviation `noise` (in units of the data's radius, about 1).
+def make_dataset(name: str = "circles", noise: float = 0.05, seed: int = 0,
+                 train_share: float = 0.5) -> dict:
+    """N_POINTS points of one of DATASETS or REGRESSION_SETS, with Gaussian jitter of standard
+    deviation `noise` (in units of the data's radius, about 1), `train_share` of them for
+    training (0.5: N_TRAIN and N_TEST).
 
-    Returns {"x_train": (N, 2) float32, "y_train": (N,) int64, "x_test", "y_test"}.
+    Returns {"x_train": (N, 2) float32, "y_train": (N,) int64 (a class) or float32 (a value in
+    [-1, 1], regression), "x_test", "y_test"}.
     """
-    name = choice(name, "data set", DATASETS)
+    name = choice(name, "data set", {**DATASETS, **REGRESSION_SETS})
     noise = number(noise, "Noise", *NOISE_RANGE)
     seed = integer(seed, "Seed", 0, 2 ** 31 - 1)
+    train_share = number(train_share, "Share of training data", *TRAIN_SHARE_RANGE)
     rng = np.random.default_rng(seed)
-    n = N_TRAIN + N_TEST
+    n = N_POINTS
     y = np.arange(n) % 2  # balanced
     if name == "blobs":
         centre = np.where(y[:, None] == 1, [[0.5, 0.5]], [[-0.5, -0.5]])
@@ -343,16 +375,66 @@ def make_dataset(name: str = "circles", noise: float = 0.05, seed: int = 0) -> d
         x = rng.uniform(-1, 1, (n, 2))
         x += np.sign(x) * 0.05  # a small margin around the axes, as TensorFlow Playground has
         y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
-    else:  # spirals: class 1 is class 0 turned by half a turn
+    elif name == "spirals":  # class 1 is class 0 turned by half a turn
         t = rng.uniform(0, 1, n)
         angle = 1.75 * 2 * np.pi * t + np.pi * y
         x = np.stack([t * np.cos(angle), t * np.sin(angle)], 1)
+    elif name == "three":  # three wedges of a disc, a thin gap between them
+        y = np.arange(n) % 3
+        r = np.sqrt(rng.uniform(0.01, 1, n))
+        angle = (y + rng.uniform(0.08, 0.92, n)) * 2 * np.pi / 3
+        x = np.stack([r * np.cos(angle), r * np.sin(angle)], 1)
+    else:  # regression: a value in [-1, 1] from the point's place, before the noise
+        x = rng.uniform(-1, 1, (n, 2))
+        if name == "plane":
+            y = (x[:, 0] + x[:, 1]) / 2
+        else:  # gaussians: bumps up at (-0.5, 0.5) and (0.5, -0.5), down at the other two
+            y = sum(sign * np.exp(-((x - c) ** 2).sum(1) / (2 * 0.25 ** 2))
+                    for c, sign in (((-0.5, 0.5), 1), ((0.5, -0.5), 1), ((0.5, 0.5), -1),
+                                    ((-0.5, -0.5), -1)))
+            y = np.clip(y, -1, 1)
     x = x + rng.normal(0, noise, x.shape) if noise else x
     x = np.clip(x, -EXTENT, EXTENT).astype(np.float32)
     order = rng.permutation(n)
-    x, y = x[order], y[order].astype(np.int64)
-    return {"x_train": x[:N_TRAIN], "y_train": y[:N_TRAIN],
-            "x_test": x[N_TRAIN:], "y_test": y[N_TRAIN:]}
+    x = x[order]
+    y = y[order].astype(np.float32 if name in REGRESSION_SETS else np.int64)
+    k = round(n * train_share)
+    return {"x_train": x[:k], "y_train": y[:k], "x_test": x[k:], "y_test": y[k:]}
+
+
+def check_points(points, problem: str = "classification") -> tuple:
+    """A learner's own points: a list of [x1, x2, label] (MIN_POINTS to MAX_POINTS of them, in
+    the plane's square; a label is a class 0 to MAX_CLASSES - 1, at least two of them, or for
+    regression a value in [-1, 1]). Returns them as a tuple of (x1, x2, label) tuples."""
+    if not isinstance(points, (list, tuple)):
+        raise ValueError("Points must be a list of [x1, x2, label].")
+    if not MIN_POINTS <= len(points) <= MAX_POINTS:
+        raise ValueError(f"Give between {MIN_POINTS} and {MAX_POINTS} points, got "
+                         f"{len(points)}.")
+    out = []
+    for i, p in enumerate(points, 1):
+        if not isinstance(p, (list, tuple)) or len(p) != 3:
+            raise ValueError(f"Point {i} must be [x1, x2, label], got {str(p)[:40]}.")
+        x1, x2 = (number(v, f"Point {i}'s x{j}", -EXTENT, EXTENT) for j, v in enumerate(p[:2], 1))
+        if problem == "regression":
+            label = number(p[2], f"Point {i}'s value", -1, 1)
+        else:
+            label = integer(p[2], f"Point {i}'s class", 0, MAX_CLASSES - 1)
+        out.append((x1, x2, label))
+    if problem != "regression" and len({p[2] for p in out}) < 2:
+        raise ValueError("Points of at least two classes are needed to tell them apart.")
+    return tuple(out)
+
+
+def own_dataset(points: tuple, problem: str, seed: int, train_share: float) -> dict:
+    """Checked points split into training and test points (shuffled by the seed; at least one
+    of each)."""
+    rng = np.random.default_rng(seed)
+    array = np.asarray(points, dtype=np.float64)[rng.permutation(len(points))]
+    x = array[:, :2].astype(np.float32)
+    y = array[:, 2].astype(np.float32 if problem == "regression" else np.int64)
+    k = min(max(round(len(points) * train_share), 1), len(points) - 1)
+    return {"x_train": x[:k], "y_train": y[:k], "x_test": x[k:], "y_test": y[k:]}
 
 
 def parse_layers(layers) -> list[int]:
@@ -370,6 +452,35 @@ def parse_layers(layers) -> list[int]:
     return [integer(p, "Neurons per hidden layer", 1, MAX_WIDTH) for p in parts]
 
 
+def parse_activations(activation, layers: int) -> tuple[str, ...]:
+    """One activation for every hidden layer ("tanh"), or one per layer ("relu, tanh" or a
+    list), as many as there are hidden layers."""
+    if isinstance(activation, str):
+        names = [a.strip() for a in activation.split(",") if a.strip()] or [""]
+    elif isinstance(activation, (list, tuple)) and activation:
+        names = list(activation)
+    else:
+        raise ValueError(f"Activation: choose from {', '.join(ACTIVATIONS)}.")
+    names = [choice(a, "activation", ACTIVATIONS) for a in names]
+    if len(names) == 1:
+        return tuple(names * layers) if layers else (names[0],)
+    if len(names) != layers:
+        raise ValueError(f"Give one activation, or one per hidden layer ({layers}), got "
+                         f"{len(names)}.")
+    return tuple(names)
+
+
+def parse_features(features) -> tuple[str, ...]:
+    """Input features: a list of FEATURES' names (or one name, or "x1, x2"); at least one,
+    each once, kept in FEATURES' order."""
+    if isinstance(features, str):
+        features = [f.strip() for f in features.split(",") if f.strip()]
+    if not isinstance(features, (list, tuple)) or not features:
+        raise ValueError(f"Choose at least one input feature of {', '.join(FEATURES)}.")
+    chosen = {choice(f, "input feature", FEATURES) for f in features}
+    return tuple(f for f in FEATURES if f in chosen)
+
+
 def _activation(name: str):
     F = torch.nn.functional
     return {
@@ -383,19 +494,57 @@ def _activation(name: str):
 
 @dataclass(frozen=True)
 class Config:
-    """What defines a training run; changing any of these starts again from scratch."""
+    """What defines a training run; changing any of these starts again from scratch. (The
+    learning rate, batch size and regularisation may change while it trains.)"""
     dataset: str = DEFAULT.dataset
     noise: float = DEFAULT.noise
     layers: tuple[int, ...] = DEFAULT.layers
-    activation: str = DEFAULT.activation
+    activation: str | tuple[str, ...] = DEFAULT.activation  # one, or one per hidden layer
     seed: int = 0
+    features: tuple[str, ...] = DEFAULT_FEATURES
+    problem: str = "classification"
+    train_share: float = 0.5
+    optimizer: str = "sgd"
+    momentum: float = 0.9  # the momentum optimiser's
+    betas: tuple[float, float] = (0.9, 0.999)  # Adam's
+    loss: str = "cross_entropy"  # classification; regression's is squared error
+    dropout: float = 0.0  # of each hidden neuron, while training
+    points: tuple | None = None  # own data: ((x1, x2, label), ...); replaces the data set
 
     @classmethod
     def checked(cls, dataset=DEFAULT.dataset, noise=DEFAULT.noise, layers=DEFAULT.layers,
-                activation=DEFAULT.activation, seed=0):
-        return cls(choice(dataset, "data set", DATASETS), number(noise, "Noise", *NOISE_RANGE),
-                   tuple(parse_layers(layers)), choice(activation, "activation", ACTIVATIONS),
-                   integer(seed, "Seed", 0, 2 ** 31 - 1))
+                activation=DEFAULT.activation, seed=0, features=DEFAULT_FEATURES,
+                problem="classification", train_share=0.5, optimizer="sgd", momentum=0.9,
+                beta1=0.9, beta2=0.999, loss="cross_entropy", dropout=0.0, points=None):
+        problem = choice(problem, "problem", PROBLEMS)
+        if points is not None and not (isinstance(points, (list, tuple)) and not points):
+            points = check_points(points, problem)
+            dataset = OWN
+        elif dataset == OWN:
+            raise ValueError("Your own data has no points yet: click on the plane to add some, "
+                             "or upload a CSV of x1, x2, label.")
+        else:
+            points = None
+            dataset = choice(dataset, "data set", {**DATASETS, **REGRESSION_SETS})
+            if dataset not in PROBLEMS[problem]:
+                raise ValueError(f"{dataset} is not a {problem} data set: for {problem} choose "
+                                 f"{', '.join(PROBLEMS[problem])}.")
+        layers = tuple(parse_layers(layers))
+        activation = parse_activations(activation, len(layers))
+        return cls(dataset, number(noise, "Noise", *NOISE_RANGE), layers,
+                   activation[0] if len(set(activation)) == 1 else activation,
+                   integer(seed, "Seed", 0, 2 ** 31 - 1), parse_features(features), problem,
+                   number(train_share, "Share of training data", *TRAIN_SHARE_RANGE),
+                   choice(optimizer, "optimizer", OPTIMIZERS),
+                   number(momentum, "Momentum", 0, 0.999),
+                   (number(beta1, "Adam's β1", 0, 0.999), number(beta2, "Adam's β2", 0, 0.9999)),
+                   choice(loss, "loss", LOSSES), number(dropout, "Dropout", *DROPOUT_RANGE),
+                   points)
+
+    @property
+    def activations(self) -> tuple[str, ...]:
+        """The activation of each hidden layer."""
+        return parse_activations(self.activation, len(self.layers))
 
 
 def check_learning_rate(value) -> float:
@@ -403,33 +552,53 @@ def check_learning_rate(value) -> float:
 
 
 def check_batch_size(value) -> int:
-    return integer(value, "Batch size", 1, N_TRAIN)
+    return integer(value, "Batch size", 1, N_POINTS)
 
 
 def check_steps(value) -> int:
     return integer(value, "Steps", 1, MAX_STEPS)
 
 
-class Training:
-    """One network learning one data set by mini-batch stochastic gradient descent.
+def check_regularization(kind, rate) -> tuple[str, float]:
+    return (choice(kind, "regularization", REGULARIZATIONS),
+            number(rate, "Regularization rate", *REGULARIZATION_RATES))
 
-    The network: Linear(2, h1) -> f -> ... -> Linear(hk, 2), softmax cross-entropy. Weights start
-    Glorot-uniform, biases at 0, from the seed; mini-batches are drawn in an order shuffled from
-    the seed each epoch. `learning_rate` and `batch_size` may change between steps.
+
+class Training:
+    """One network learning one data set by mini-batch gradient descent.
+
+    The network: the chosen input features of each point -> Linear -> f1 -> ... -> Linear ->
+    outputs (one per class, softmax; or one value, for regression). The loss: cross-entropy or
+    squared error on the softmax's probabilities (classification), squared error (regression),
+    plus the regularisation's rate × Σ|w| (L1) or rate × ½Σw² (L2) over the weights (not the
+    biases). Dropout, if any, zeroes each hidden neuron with that probability in training
+    steps (and scales the rest up to keep the sum). Weights start Glorot-uniform, biases at 0,
+    from the seed; mini-batches are drawn in an order shuffled from the seed each epoch.
+    `learning_rate`, `batch_size`, `regularization` and `regularization_rate` may change
+    between steps.
     """
 
     def __init__(self, config: Config, learning_rate: float = DEFAULT.learning_rate,
-                 batch_size: int = DEFAULT.batch_size):
+                 batch_size: int = DEFAULT.batch_size, regularization: str = "none",
+                 regularization_rate: float = 0.0):
         self.config = config
         self.learning_rate = check_learning_rate(learning_rate)
         self.batch_size = check_batch_size(batch_size)
-        data = make_dataset(config.dataset, config.noise, config.seed)
+        self.regularization, self.regularization_rate = check_regularization(
+            regularization, regularization_rate)
+        if config.points is not None:
+            data = own_dataset(config.points, config.problem, config.seed, config.train_share)
+        else:
+            data = make_dataset(config.dataset, config.noise, config.seed, config.train_share)
         self.x_train, self.y_train = torch.from_numpy(data["x_train"]), torch.from_numpy(
             data["y_train"])
         self.x_test, self.y_test = torch.from_numpy(data["x_test"]), torch.from_numpy(
             data["y_test"])
+        self.regression = config.problem == "regression"
+        self.classes = 1 if self.regression else max(
+            2, int(torch.cat([self.y_train, self.y_test]).max()) + 1)
         self.generator = torch.Generator().manual_seed(config.seed)
-        widths = [2, *config.layers, 2]
+        widths = [len(config.features), *config.layers, self.classes]
         self.layers = torch.nn.ModuleList(
             torch.nn.Linear(a, b, dtype=torch.float32) for a, b in zip(widths, widths[1:]))
         with torch.no_grad():
@@ -437,8 +606,15 @@ class Training:
                 bound = math.sqrt(6 / (layer.in_features + layer.out_features))  # Glorot
                 layer.weight.uniform_(-bound, bound, generator=self.generator)
                 layer.bias.zero_()
-        self.f = _activation(config.activation)
+        self.fs = [_activation(a) for a in config.activations]
+        self.f = self.fs[0]  # the first layer's (all of them, unless chosen per layer)
         self.parameters = list(self._named())  # [(name, tensor)], looked up on every step
+        params = [p for _, p in self.parameters]
+        self.optimizer = (
+            torch.optim.SGD(params, lr=self.learning_rate) if config.optimizer == "sgd" else
+            torch.optim.SGD(params, lr=self.learning_rate, momentum=config.momentum)
+            if config.optimizer == "momentum" else
+            torch.optim.Adam(params, lr=self.learning_rate, betas=config.betas))
         self.steps = 0
         self.order = torch.empty(0, dtype=torch.long)  # the rest of this epoch's shuffle
         self.history: list[dict] = []  # {"step", "train_loss", "test_loss", ...} per frame
@@ -462,48 +638,93 @@ class Training:
             if self.status == "training":
                 self.status = "paused"
 
+    def inputs(self, x):
+        """(N, 2) points -> (N, features): the chosen features of each point."""
+        x1, x2 = x[:, 0], x[:, 1]
+        return torch.stack([FEATURES[f][1](x1, x2) for f in self.config.features], 1)
+
+    def hidden(self, x, drop: bool = False) -> list:
+        """Every hidden layer's outputs for (N, 2) points, then the outputs (logits, or the
+        regression's value): a list of (N, width) tensors."""
+        F = torch.nn.functional
+        out, h = [], self.inputs(x)
+        for i, f in enumerate(self.fs[:len(self.layers) - 1]):
+            h = f(F.linear(h, self.weight(i), self.layers[i].bias))
+            if drop and self.config.dropout:
+                keep = torch.bernoulli(torch.full_like(h, 1 - self.config.dropout),
+                                       generator=self.generator)
+                h = h * keep / (1 - self.config.dropout)
+            out.append(h)
+        last = len(self.layers) - 1
+        return [*out, F.linear(h, self.weight(last), self.layers[last].bias)]
+
+    def weight(self, i: int):
+        """Layer i's weight matrix as the forward pass uses it (quantization rounds it)."""
+        return self.layers[i].weight
+
     def logits(self, x):
-        """(N, 2) inputs -> (N, 2) logits."""
-        for layer in self.layers[:-1]:
-            x = self.f(layer(x))
-        return self.layers[-1](x)
+        """(N, 2) points -> (N, classes) logits (regression: (N, 1) values)."""
+        return self.hidden(x)[-1]
+
+    def data_loss(self, outputs, y):
+        """The mean loss of outputs against labels, without the regularisation."""
+        F = torch.nn.functional
+        if self.regression:
+            return F.mse_loss(outputs[:, 0], y)
+        if self.config.loss == "squared_error":  # on the probabilities, against one-hot
+            p = outputs.softmax(1)
+            return ((p - F.one_hot(y, self.classes).to(p.dtype)) ** 2).sum(1).mean()
+        return F.cross_entropy(outputs, y)
+
+    def penalty(self):
+        """The regularisation term: rate × Σ|w| or rate × ½Σw², over every weight matrix."""
+        if self.regularization == "none" or not self.regularization_rate:
+            return None
+        weights = [layer.weight for layer in self.layers]
+        total = (sum(w.abs().sum() for w in weights) if self.regularization == "l1" else
+                 sum((w ** 2).sum() for w in weights) / 2)
+        return self.regularization_rate * total
 
     def _batch(self):
         """The next batch_size indices of this epoch's shuffle (a new shuffle when it runs out)."""
-        if len(self.order) < self.batch_size:
-            fresh = torch.randperm(len(self.x_train), generator=self.generator)
+        n = len(self.x_train)
+        size = min(self.batch_size, n)
+        if len(self.order) < size:
+            fresh = torch.randperm(n, generator=self.generator)
             self.order = torch.cat([self.order, fresh])
-        batch, self.order = self.order[:self.batch_size], self.order[self.batch_size:]
+        batch, self.order = self.order[:size], self.order[size:]
         return batch
 
     def step(self) -> dict:
-        """One step of gradient descent on the next mini-batch: the batch's mean loss, its
-        gradient for every parameter, then w <- w - learning_rate * gradient.
+        """One step of gradient descent on the next mini-batch: the batch's mean loss (with the
+        regularisation), its gradient for every parameter, then the optimiser's update (SGD:
+        w <- w - learning_rate * gradient).
 
-        Returns {"loss": float, "gradients": {"layer1.weight": array, ...}}. A loss that blows
-        up (not finite, or above BLOWN_UP_LOSS) sets status "diverged", and the weights stay as
-        they were.
+        Returns {"loss": float (the data loss), "gradients": {"layer1.weight": array, ...}}. A
+        loss that blows up (not finite, or above BLOWN_UP_LOSS) sets status "diverged", and the
+        weights stay as they were.
         """
         with self.lock:
             return self._step()
 
     def _step(self) -> dict:
         batch = self._batch()
-        for _, p in self.parameters:
-            p.grad = None
-        loss = torch.nn.functional.cross_entropy(self.logits(self.x_train[batch]),
-                                                 self.y_train[batch])
-        loss.backward()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = self.data_loss(self.hidden(self.x_train[batch], drop=True)[-1],
+                              self.y_train[batch])
+        penalty = self.penalty()
+        (loss if penalty is None else loss + penalty).backward()
         value = loss.item()
-        grads = {name: (p.grad if p.grad is not None else torch.zeros_like(p))
-                 for name, p in self.parameters}
-        out = {"loss": value, "gradients": {k: g.numpy() for k, g in grads.items()}}
+        for _, p in self.parameters:
+            if p.grad is None:
+                p.grad = torch.zeros_like(p)
+        out = {"loss": value, "gradients": {name: p.grad.numpy() for name, p in self.parameters}}
         if not math.isfinite(value) or value > BLOWN_UP_LOSS:
             self.status = "diverged"  # and the weights stay as they were
             return out
-        with torch.no_grad():
-            for name, p in self.parameters:
-                p.sub_(grads[name], alpha=self.learning_rate)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate
+        self.optimizer.step()
         self.steps += 1
         return out
 
@@ -512,36 +733,70 @@ class Training:
             yield f"layer{i}.weight", layer.weight
             yield f"layer{i}.bias", layer.bias
 
+    def weights_norm(self) -> float:
+        """√(Σw²) over every weight (not the biases): what L2 keeps small."""
+        return math.sqrt(sum(float((layer.weight.detach() ** 2).sum()) for layer in self.layers))
+
     @no_grad
     def evaluate(self) -> dict:
-        """Loss (mean cross-entropy) and accuracy on the training and test points."""
+        """Loss (the data loss: cross-entropy or squared error) on the training and test points,
+        and for classification the accuracy (regression: None)."""
         out = {}
         for part, x, y in (("train", self.x_train, self.y_train),
                            ("test", self.x_test, self.y_test)):
-            logits = self.logits(x)
-            out[f"{part}_loss"] = float(torch.nn.functional.cross_entropy(logits, y))
-            out[f"{part}_accuracy"] = float((logits.argmax(1) == y).float().mean())
+            outputs = self.logits(x)
+            out[f"{part}_loss"] = float(self.data_loss(outputs, y))
+            out[f"{part}_accuracy"] = (None if self.regression else
+                                       float((outputs.argmax(1) == y).float().mean()))
         return out
 
     def record(self) -> dict:
-        """Losses and accuracies now, added to the history. Weights that stopped being finite
-        (a step too large for a loss that still looked finite) mark the run diverged."""
-        entry = {"step": self.steps, **self.evaluate()}
+        """Losses, accuracies and the weights' norm now, added to the history. Weights that
+        stopped being finite (a step too large for a loss that still looked finite) mark the run
+        diverged."""
+        entry = {"step": self.steps, **self.evaluate(), "weights_norm": self.weights_norm()}
         if not (self.history and self.history[-1]["step"] == self.steps):
             self.history.append(entry)
-        if not all(math.isfinite(v) for v in entry.values()):
+        if not all(math.isfinite(v) for v in entry.values() if v is not None):
             self.status = "diverged"
         return entry
 
-    @no_grad
-    def boundary(self, points: int = 41) -> dict:
-        """p(class 1) on a points x points grid over the data's square: {"x": [...], "p": rows}
-        (row i is the second coordinate x[i])."""
+    def _grid(self, points: int):
         g = torch.linspace(-EXTENT, EXTENT, points)
         a, b = torch.meshgrid(g, g, indexing="xy")  # a varies along a row
-        grid = torch.stack([a.reshape(-1), b.reshape(-1)], 1)  # (points^2, 2)
-        p = torch.softmax(self.logits(grid), 1)[:, 1].reshape(points, points)
-        return {"x": g.tolist(), "p": torch.nan_to_num(p, nan=0.5).tolist()}
+        return g, torch.stack([a.reshape(-1), b.reshape(-1)], 1)  # (points^2, 2)
+
+    @no_grad
+    def boundary(self, points: int = 41) -> dict:
+        """What the network answers over the data's square, on a points x points grid (row i is
+        the second coordinate x[i]): {"x": [...], and for two classes "p": p(class 1) rows; for
+        more, "classes" (the most likely class) and "confidence" (its probability) rows; for
+        regression "value" rows}."""
+        g, grid = self._grid(points)
+        out = self.logits(grid)
+        if self.regression:
+            return {"x": g.tolist(),
+                    "value": torch.nan_to_num(out[:, 0], nan=0.0).reshape(points, points).tolist()}
+        p = torch.nan_to_num(torch.softmax(out, 1), nan=1 / self.classes)
+        if self.classes == 2:
+            return {"x": g.tolist(), "p": p[:, 1].reshape(points, points).tolist()}
+        confidence, classes = p.max(1)
+        return {"x": g.tolist(), "classes": classes.reshape(points, points).tolist(),
+                "confidence": confidence.reshape(points, points).tolist()}
+
+    @no_grad
+    def neurons(self, points: int = NEURON_GRID) -> dict:
+        """Every neuron's output over the plane, as TensorFlow Playground draws them on its
+        diagram: {"x": grid, "features": [(points x points) map of each input feature],
+        "layers": [[map of each neuron] of each hidden layer], "weights": [each layer's
+        weight matrix (out x in)], "biases"}."""
+        g, grid = self._grid(points)
+        maps = [self.inputs(grid), *self.hidden(grid)[:-1]]
+        shaped = [[torch.nan_to_num(m[:, j]).reshape(points, points).tolist()
+                   for j in range(m.shape[1])] for m in maps]
+        return {"x": g.tolist(), "features": shaped[0], "layers": shaped[1:],
+                "weights": [layer.weight.detach().tolist() for layer in self.layers],
+                "biases": [layer.bias.detach().tolist() for layer in self.layers]}
 
     def data(self) -> dict:
         return {"x_train": self.x_train.tolist(), "y_train": self.y_train.tolist(),
@@ -583,6 +838,7 @@ class Training:
             self.status = "done"
         if not self.stopped:
             yield state()
+
 
 
 # -- 3. One step, seen: backpropagation by the chain rule in a 2-3-2 network ---------------------

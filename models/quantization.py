@@ -423,14 +423,9 @@ class RoundedTraining(learning.Training):
 
     bits: int | None = None
 
-    def logits(self, x):
-        F = torch.nn.functional
-        for i, layer in enumerate(self.layers):
-            w = layer.weight if self.bits is None else fake_quantize(layer.weight, self.bits)
-            x = F.linear(x, w, layer.bias)
-            if i < len(self.layers) - 1:
-                x = self.f(x)
-        return x
+    def weight(self, i: int):
+        w = self.layers[i].weight
+        return w if self.bits is None else fake_quantize(w, self.bits)
 
 
 PTQ_STEPS = 3_000  # the Learning tab's default run is 2,000 steps; a little more, for both

@@ -96,7 +96,9 @@ def test_datasets_are_balanced_seeded_and_inside_the_square(name):
     assert a["x_train"].shape == (learning.N_TRAIN, 2) and a["x_test"].shape == (
         learning.N_TEST, 2)
     assert np.abs(a["x_train"]).max() <= learning.EXTENT
-    assert 0.4 < a["y_train"].mean() < 0.6
+    counts = np.bincount(a["y_train"])
+    assert len(counts) == (3 if name == "three" else 2)
+    assert counts.min() > 0.8 * learning.N_TRAIN / len(counts)  # balanced
     assert not np.array_equal(a["x_train"], learning.make_dataset(name, 0.1, 4)["x_train"])
 
 
@@ -287,3 +289,179 @@ def test_step_by_step_is_descend_after_each_number_of_steps():
     assert len(frames) == 13
     for k, frame in enumerate(frames):
         assert frame == learning.descend("valley", -3.5, 0.5, 0.4, 0.5, k)
+
+
+# -- TensorFlow Playground's settings, and beyond ------------------------------------------------
+
+
+def trained(steps, learning_rate=0.3, batch_size=10, regularization="none", rate=0.0, **kw):
+    run = learning.Training(learning.Config.checked(**kw), learning_rate, batch_size,
+                            regularization, rate)
+    first = run.record()
+    for _ in range(steps):
+        run.step()
+    return run, first, run.record()
+
+
+def test_circles_from_squared_features_need_no_hidden_layer():
+    # TensorFlow Playground's classic lesson: x1² + x2² is a circle's equation, so one neuron
+    # on those two features draws the circle.
+    run, _, last = trained(1000, dataset="circles", layers="", features=["x1^2", "x2^2"])
+    assert run.layers[0].in_features == 2 and len(run.layers) == 1
+    assert last["test_accuracy"] >= 0.95
+    _, _, plain = trained(1000, dataset="circles", layers="", features=["x1", "x2"])
+    assert plain["test_accuracy"] < 0.8  # the same network on x1, x2: one straight line
+
+
+def test_features_are_computed_from_each_point():
+    run = learning.Training(learning.Config.checked(features=list(learning.FEATURES)))
+    x = torch.tensor([[0.5, -2.0]])
+    assert torch.allclose(run.inputs(x), torch.tensor(
+        [[0.5, -2.0, 0.25, 4.0, -1.0, math.sin(0.5), math.sin(-2.0)]]))
+    assert learning.parse_features("x2, x1") == ("x1", "x2")
+
+
+def test_l2_keeps_the_weights_smaller_than_none_on_the_same_seeded_run():
+    _, _, none = trained(2000, dataset="circles")
+    _, _, l2 = trained(2000, dataset="circles", regularization="l2", rate=0.01)
+    _, _, l1 = trained(2000, dataset="circles", regularization="l1", rate=0.003)
+    assert l2["weights_norm"] < 0.7 * none["weights_norm"]
+    assert l1["weights_norm"] < none["weights_norm"]
+    assert l2["test_accuracy"] >= 0.95  # smaller weights, still a circle
+
+
+def test_l1_pushes_weights_to_zero_and_l2_is_its_gradient():
+    run = learning.Training(learning.Config.checked(dataset="circles"), 0.3, 10, "l2", 0.5)
+    w = [layer.weight.detach().clone() for layer in run.layers]
+    squares, sizes = sum(float((v ** 2).sum()) for v in w), sum(float(v.abs().sum()) for v in w)
+    assert float(run.penalty().detach()) == pytest.approx(0.5 * squares / 2)
+    run.regularization = "l1"
+    assert float(run.penalty().detach()) == pytest.approx(0.5 * sizes)
+
+
+@pytest.mark.parametrize("dataset", list(learning.REGRESSION_SETS))
+def test_regression_test_loss_falls_below_a_fifth_of_its_start(dataset):
+    run, first, last = trained(2000, 0.1, problem="regression", dataset=dataset)
+    assert run.layers[-1].out_features == 1 and last["test_accuracy"] is None
+    assert last["test_loss"] < 0.2 * first["test_loss"]
+    assert "value" in run.boundary(5)
+
+
+def test_three_classes_train_above_90_percent():
+    run, _, last = trained(2000, dataset="three")
+    assert run.classes == 3 and run.layers[-1].out_features == 3
+    assert last["test_accuracy"] > 0.9
+    b = run.boundary(9)
+    assert {c for row in b["classes"] for c in row} == {0, 1, 2}
+
+
+def test_own_points_are_the_data_and_two_clusters_are_separated():
+    left = [[-0.8 + 0.02 * i, -0.6 + 0.03 * (i % 3), 0] for i in range(12)]
+    right = [[0.8 - 0.02 * i, 0.6 - 0.03 * (i % 3), 1] for i in range(12)]
+    run, _, last = trained(300, dataset="own", points=left + right, train_share=0.5)
+    assert len(run.x_train) + len(run.x_test) == 24
+    assert last["train_accuracy"] == 1.0 and last["test_accuracy"] == 1.0
+    p = run.boundary(3)["p"]  # bottom-left corner orange's opposite, top-right orange
+    assert p[0][0] < 0.2 and p[-1][-1] > 0.8
+
+
+@pytest.mark.parametrize("points, words", [
+    ("many", "list of"), ([[0, 0, 0]] * 3, "between 4 and 500"),
+    ([[0, 0, 0]] * 501, "between 4 and 500"), ([[0, 0, 0]] * 4, "two classes"),
+    ([[0, 0, 0], [0, 0, 1], [0, 0, 1], [9, 0, 1]], "x1 must be between"),
+    ([[0, 0, 0], [0, 0, 7], [0, 0, 1], [0, 0, 1]], "class must be between 0 and 3"),
+    ([[0, 0, 0], [0, 0], [0, 0, 1], [0, 0, 1]], r"\[x1, x2, label\]"),
+    ([[0, 0, 0], [0, "nan", 1], [0, 0, 1], [0, 0, 1]], "finite"),
+])
+def test_bad_points_are_refused_with_a_sentence(points, words):
+    with pytest.raises(ValueError, match=words):
+        learning.Config.checked(points=points)
+
+
+def test_own_data_without_points_and_mismatched_problems_are_explained():
+    with pytest.raises(ValueError, match="no points yet"):
+        learning.Config.checked(dataset="own")
+    with pytest.raises(ValueError, match="not a regression data set"):
+        learning.Config.checked(dataset="circles", problem="regression")
+    with pytest.raises(ValueError, match="Unknown input feature"):
+        learning.Config.checked(features=["x3"])
+    with pytest.raises(ValueError, match="at least one input feature"):
+        learning.Config.checked(features=[])
+    with pytest.raises(ValueError, match="one per hidden layer"):
+        learning.Config.checked(layers="4, 4", activation="relu, tanh, tanh")
+
+
+def test_an_activation_per_layer_is_used_in_its_layer():
+    run = learning.Training(learning.Config.checked(layers="3, 3", activation="relu, tanh"))
+    h1, h2, _ = run.hidden(torch.randn(50, 2))
+    assert (h1 >= 0).all() and (h2 < 0).any()
+    assert learning.Config.checked(layers="3, 3", activation="tanh, tanh").activation == "tanh"
+
+
+@pytest.mark.parametrize("optimizer", learning.OPTIMIZERS)
+def test_every_optimizer_trains_circles(optimizer):
+    lr = {"sgd": 0.3, "momentum": 0.03, "adam": 0.01}[optimizer]
+    _, _, last = trained(2000, lr, dataset="circles", optimizer=optimizer)
+    assert last["test_accuracy"] >= 0.95
+
+
+def test_momentum_and_adam_are_the_textbook_updates():
+    config = learning.Config.checked(dataset="circles", optimizer="momentum", momentum=0.5)
+    run = learning.Training(config, 0.1, learning.N_TRAIN)
+    w0 = run.layers[0].weight.detach().clone()
+    g1 = torch.from_numpy(run.step()["gradients"]["layer1.weight"].copy())
+    w1 = run.layers[0].weight.detach().clone()
+    assert torch.allclose(w1, w0 - 0.1 * g1, atol=1e-7)
+    g2 = torch.from_numpy(run.step()["gradients"]["layer1.weight"].copy())
+    assert torch.allclose(run.layers[0].weight.detach(), w1 - 0.1 * (0.5 * g1 + g2), atol=1e-6)
+    adam = learning.Training(learning.Config.checked(optimizer="adam"), 0.01, 10)
+    w0 = adam.layers[0].weight.detach().clone()
+    adam.step()  # Adam's first step moves every weight by the learning rate, against its sign
+    moved = (adam.layers[0].weight.detach() - w0).abs()
+    assert torch.allclose(moved[moved > 1e-6], torch.tensor(0.01), rtol=1e-3)
+
+
+def test_squared_error_is_the_brier_score_and_trains_slower_than_cross_entropy():
+    run = learning.Training(learning.Config.checked(loss="squared_error"))
+    out = run.logits(run.x_train)
+    p = out.softmax(1)
+    y = torch.nn.functional.one_hot(run.y_train, 2).float()
+    assert float(run.data_loss(out, run.y_train)) == pytest.approx(
+        float(((p - y) ** 2).sum(1).mean()), rel=1e-6)
+    # Why cross-entropy trains faster: for a confidently wrong answer its slope (p - y per
+    # logit) is large, while squared error's is damped by the softmax's own slope p(1 - p).
+    ce = learning.Training(learning.Config.checked(layers=""), 0.3, learning.N_TRAIN)
+    se = learning.Training(learning.Config.checked(layers="", loss="squared_error"), 0.3,
+                           learning.N_TRAIN)
+    for t in (ce, se):
+        with torch.no_grad():
+            t.layers[0].weight.copy_(torch.tensor([[20.0, 20.0], [-20.0, -20.0]]))  # certain
+    wrong = {name: np.abs(g).sum() for name, g in ce.step()["gradients"].items()}
+    damped = {name: np.abs(g).sum() for name, g in se.step()["gradients"].items()}
+    assert wrong["layer1.weight"] > 3 * damped["layer1.weight"]
+
+
+def test_dropout_is_off_when_the_network_is_evaluated():
+    run = learning.Training(learning.Config.checked(dropout=0.5))
+    x = run.x_test[:5]
+    assert torch.equal(run.logits(x), run.logits(x))
+    a, b = run.hidden(x, drop=True)[0], run.hidden(x, drop=True)[0]
+    assert not torch.equal(a, b) and ((a == 0).float().mean() > 0.2)
+
+
+def test_train_share_splits_the_points():
+    run = learning.Training(learning.Config.checked(train_share=0.2))
+    assert len(run.x_train) == 80 and len(run.x_test) == 320
+
+
+def test_every_neuron_has_a_picture_over_the_plane():
+    run = learning.Training(learning.Config.checked(features=["x1", "x2", "x1x2"]))
+    n = run.neurons(6)
+    assert len(n["features"]) == 3 and [len(layer) for layer in n["layers"]] == [8, 8, 8]
+    grid = torch.tensor([[x, y] for y in n["x"] for x in n["x"]], dtype=torch.float32)
+    h = run.hidden(grid)
+    assert np.allclose(np.asarray(n["layers"][1][3]).reshape(-1), h[1][:, 3].detach().numpy(),
+                       atol=1e-6)
+    assert np.allclose(np.asarray(n["features"][2]).reshape(-1), (grid[:, 0] * grid[:, 1]),
+                       atol=1e-6)
+    assert len(n["weights"]) == 4 and np.asarray(n["weights"][0]).shape == (8, 3)
