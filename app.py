@@ -67,14 +67,17 @@ def _build() -> gr.Blocks:
     # delete_cache: files handed to visitors (the attention CSVs) leave gradio's cache after a day.
     with gr.Blocks(title="Neural Playground", delete_cache=(3600, 86400)) as demo:
         gr.Markdown(HEADER)
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             for module in DEMOS:
                 with gr.Tab(module.TITLE, id=module.SLUG) as tab:
-                    module.build(on_show=[tab.select])
+                    module.build(on_show=[tab.select], **_on_load(module, demo))
+        # ?tab=learning (a shared link to a setup in the Learning tab) opens that tab.
+        demo.load(tab_from_address, None, tabs, api_visibility="private",
+                  show_progress="hidden")
     # One page per demo, for embedding a single demo in a blog post: /digits, /attention, ...
     for module in DEMOS:
         with demo.route(module.TITLE, f"/{module.SLUG}", show_in_navbar=False):
-            module.build(on_show=[demo.load])
+            module.build(on_show=[demo.load], **_on_load(module, demo))
     # The pages' events serve their own page; the public API is the main page's, under the
     # names the README lists (a page's copy would otherwise appear as classify_digit_1, ...).
     for fn in demo.fns.values():
@@ -82,6 +85,20 @@ def _build() -> gr.Blocks:
             fn.api_visibility = "private"
     demo.queue(default_concurrency_limit=2, max_size=64)
     return demo
+
+
+def _on_load(module, demo: gr.Blocks) -> dict:
+    """A demo that reads settings from the page's address (READS_ADDRESS) gets the page's
+    load event for it."""
+    return {"on_load": [demo.load]} if getattr(module, "READS_ADDRESS", False) else {}
+
+
+def tab_from_address(request: gr.Request):
+    """The tab named by ?tab=<slug> in the page's address, if there is one."""
+    slug = dict(request.query_params).get("tab") if request is not None else None
+    if slug in {m.SLUG for m in DEMOS}:
+        return gr.Tabs(selected=slug)
+    return gr.skip()
 
 
 def page_js() -> str:

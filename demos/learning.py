@@ -6,15 +6,17 @@ from __future__ import annotations
 import functools
 import math
 import time
-import weakref
 
 import gradio as gr
 
-from demos import plots
+from demos import learning_network, learning_transformer, plots
+from demos.learning_network import _fail, _r  # one way to refuse, one way to round
 from models import learning
 
 TITLE = "Learning"
 SLUG = "learning"
+PAGE_JS = learning_network.CLICK_JS  # clicks on the plane add points
+READS_ADDRESS = True  # the trainer's settings, from ?dataset=...&layers=... (see restore)
 
 INTRO = """### How a network learns: down the hill, one step at a time
 A network learns by changing its weights to make a **cost** smaller: how wrong it is on the
@@ -26,14 +28,6 @@ A cost that depends on just two weights is a landscape you can see. Each step me
 (the arrow points downhill) and moves **learning rate × slope** against it. Try a learning rate
 too small (it crawls), too large (it zig-zags, overshoots, or flies off), and momentum, which
 keeps some of the last step's speed."""
-
-TRAIN_INTRO = """## 2. Train a network live
-The same rule on a real network: its weights start random, and every step nudges all of them
-against the slope of the loss on a **mini-batch** of training points. The background is what
-the network answers everywhere (orange: class 1, blue: class 0); filled points are the training
-set; tick the box below the picture to add the test set (hollow), which it never learns from.
-Change the learning rate or batch size while
-it plays; a preset sets everything at once, and says why it works (or fails)."""
 
 STEP_INTRO = """## 3. One step, seen
 Backpropagation for one training point in a tiny 2-3-2 network: the forward pass, the cost, and
@@ -69,26 +63,9 @@ noisiest; batch size = all the data is true gradient descent.
 """
 
 BLUE, ORANGE = plots.BASE, plots.ACCENT  # class 0, class 1
-# p(class 1) from blue through a neutral middle to orange; alpha keeps it readable in dark mode.
-BOUNDARY_SCALE = [[0.0, "rgba(96,165,250,0.6)"], [0.5, "rgba(138,143,152,0.1)"],
-                  [1.0, "rgba(249,115,22,0.6)"]]
-LEARNING_RATES = [0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
-DEFAULT = learning.DEFAULT
 HILL_STARTS = {"bowl": (2.4, 1.8, 0.1), "valley": (-3.5, 0.5, 0.4),
                "two_minima": (1.6, 1.5, 0.05)}  # start w1, w2, and a learning rate that works
-LOSS_EVERY = 4
 WIDEST = max(max(abs(v) for v in s.extent) for s in learning.SURFACES.values())
-
-
-def _fail(e: Exception):
-    raise gr.Error(str(e)) from None
-
-
-def _r(values, digits=4):
-    """Rounded numbers (nested lists too): figures travel to the browser as JSON text."""
-    if isinstance(values, (list, tuple)):
-        return [_r(v, digits) for v in values]
-    return round(float(values), digits) if math.isfinite(values) else None
 
 
 # -- 1. Down the hill ----------------------------------------------------------------------------
@@ -198,224 +175,6 @@ def surface_changed(surface):
     return (gr.update(minimum=lo, maximum=hi, value=w1), gr.update(minimum=lo, maximum=hi,
                                                                  value=w2),
             gr.update(value=lr), f"$${s.formula}$$\n\n{s.note}")
-
-
-# -- 2. Train a network live ---------------------------------------------------------------------
-
-
-def boundary_figure(boundary: dict, data: dict, title: str,
-                    show_test: bool = False) -> plots.PlotData:
-    """p(class 1) over the plane as a heatmap, with the training points (filled) and, if
-    asked, the test points (hollow), coloured by their true class."""
-    x = _r(boundary["x"], 3)
-    heat = {"type": "heatmap", "x": x, "y": x, "z": _r(boundary["p"], 3), "zmin": 0, "zmax": 1,
-            "colorscale": BOUNDARY_SCALE, "zsmooth": "fast", "showscale": False,
-            "hovertemplate": "(%{x:.2f}, %{y:.2f}): p(orange) = %{z:.2f}<extra></extra>"}
-
-    def points(xs, ys, name, hollow):
-        colours = [ORANGE if y else BLUE for y in ys]
-        return {"type": "scatter", "mode": "markers", "name": name,
-                "x": _r([p[0] for p in xs], 3), "y": _r([p[1] for p in xs], 3),
-                "marker": ({"size": 7, "color": "rgba(0,0,0,0)",
-                            "line": {"width": 1.5, "color": colours}} if hollow else
-                           {"size": 7, "color": colours, "line": {"width": 1, "color": "white"}}),
-                "hovertemplate": f"{name}: (%{{x:.2f}}, %{{y:.2f}})<extra></extra>"}
-
-    traces = [heat, points(data["x_train"], data["y_train"], "training points", False)]
-    if show_test:  # off by default: 200 more points make a frame too slow for a slow browser
-        traces.append(points(data["x_test"], data["y_test"], "test points", True))
-    edge = learning.EXTENT
-    return plots.figure(traces, height=420, title=title, margin=dict(l=30, r=10, t=40, b=30),
-                        legend={"orientation": "h", "y": -0.08},
-                        xaxis={"range": [-edge, edge], "showgrid": False, "zeroline": False},
-                        yaxis={"range": [-edge, edge], "showgrid": False, "zeroline": False,
-                               "scaleanchor": "x"})
-
-
-def loss_figure(history: list[dict]) -> plots.PlotData:
-    steps = [h["step"] for h in history]
-    traces = [{"type": "scatter", "mode": "lines", "name": name, "x": steps,
-               "y": [_r(h[key], 5) for h in history], "line": {"color": colour, "width": 2}}
-              for key, name, colour in (("train_loss", "training loss", ORANGE),
-                                        ("test_loss", "test loss", BLUE))]
-    return plots.figure(traces, height=420, title="Loss (cross-entropy), log scale",
-                        legend={"orientation": "h", "y": -0.2},
-                        xaxis={"title": {"text": "step"}},
-                        yaxis={"type": "log", "title": {"text": "loss"}})
-
-
-STATUS_NOTES = {
-    "ready": "Ready: press Play (or Step).",
-    "training": "",
-    "done": "Done: the steps asked for are taken. Press Play to go on.",
-    "paused": "Paused: press Play to go on, or Step to take one step at a time.",
-    "capped": f"Paused after {learning.MAX_SECONDS:g} s, the limit of one run: press Play to go "
-              "on.",
-    "diverged": "**The steps overshoot: the loss blew up.** Each step jumped so far past the "
-                "bottom that the network became certain and wrong. Lower the learning rate "
-                "and press Reset (or Play, which starts again).",
-}
-
-
-def status_text(run: learning.Training, entry: dict, note: str = "") -> str:
-    rate = entry.get("steps_per_second")
-    lines = [
-        f"**Step {entry['step']:,}** · learning rate {run.learning_rate:g} · batch "
-        f"{run.batch_size} · {len(run.x_train) / run.batch_size:.3g} steps per epoch"
-        + (f" · {rate:,.0f} steps/s" if rate else ""),
-        f"Training loss {entry['train_loss']:.4g}, accuracy {entry['train_accuracy']:.1%} · "
-        f"**test loss {entry['test_loss']:.4g}, accuracy {entry['test_accuracy']:.1%}**",
-    ]
-    extra = note or STATUS_NOTES.get(run.status, "")
-    return "  \n".join(lines + ([extra] if extra else []))
-
-
-def frame(run: learning.Training, entry: dict | None = None, note: str = "",
-          show_test: bool = False):
-    """(decision boundary, loss curves, status) of a run as it stands."""
-    entry = entry or run.record()
-    config = run.config
-    shape = "-".join(map(str, (2, *config.layers, 2)))
-    title = f"{config.dataset}, network {shape}, {config.activation}"
-    return (boundary_figure(run.boundary(), run.data(), title, show_test is True),
-            loss_figure(run.history),
-            status_text(run, entry, note))
-
-
-def _checked(dataset, noise, layers, activation, learning_rate, batch_size, seed):
-    try:
-        return (learning.Config.checked(dataset, noise, layers, activation, seed),
-                learning.check_learning_rate(learning_rate),
-                learning.check_batch_size(batch_size))
-    except ValueError as e:
-        _fail(e)
-
-
-# The runs whose stream (train_network) is drawing them now.
-_streaming: weakref.WeakSet = weakref.WeakSet()
-
-
-def _replace(old, config, learning_rate, batch_size) -> learning.Training:
-    """A fresh run; the old one, if it is still playing, stops at its next frame."""
-    if isinstance(old, learning.Training):
-        old.stop()
-    return learning.Training(config, learning_rate, batch_size)
-
-
-def train_network(dataset, noise, layers, activation, learning_rate, batch_size, steps, seed,
-                  show_test_points=False, run=None):
-    """Train a network; stream (decision boundary, loss curves, status) about ten times a
-    second. The tab passes its run, which goes on from where it was; a client starts afresh."""
-    config, learning_rate, batch_size = _checked(dataset, noise, layers, activation,
-                                                 learning_rate, batch_size, seed)
-    try:
-        steps = learning.check_steps(steps)
-    except ValueError as e:
-        _fail(e)
-    if not isinstance(run, learning.Training) or run.config != config:
-        run = learning.Training(config, learning_rate, batch_size)
-    run.learning_rate, run.batch_size = learning_rate, batch_size
-    _streaming.add(run)
-    try:
-        for i, entry in enumerate(run.run(steps)):
-            boundary, losses, status = frame(run, entry, show_test=show_test_points)
-            # The loss chart every LOSS_EVERY frames (and the last): each chart a browser
-            # redraws costs it a page layout, and a slow laptop would fall behind the frames.
-            last = run.status != "training"
-            if run.stopped:  # paused or replaced while this frame was drawn
-                break
-            yield boundary, losses if last or i % LOSS_EVERY == 0 else gr.skip(), status
-        if run.status == "paused":  # Pause: this stream's last frame shows where it stopped
-            yield frame(run, show_test=show_test_points)
-    finally:
-        _streaming.discard(run)
-
-
-def prepare(dataset, noise, layers, activation, learning_rate, batch_size, seed, run=None):
-    """Before Play: the tab's run, or a fresh one if the settings changed or it blew up.
-    (The stream that follows reads the run from the state and never writes it back, so a reset
-    during play cannot be overwritten by the old run's frames.)"""
-    config, learning_rate, batch_size = _checked(dataset, noise, layers, activation,
-                                                 learning_rate, batch_size, seed)
-    if (not isinstance(run, learning.Training) or run.config != config
-            or run.status == "diverged"):
-        run = _replace(run, config, learning_rate, batch_size)
-    run.learning_rate, run.batch_size = learning_rate, batch_size
-    run.stopped = False
-    return run
-
-
-def step_once(dataset, noise, layers, activation, learning_rate, batch_size, seed,
-              show_test_points=False, run=None):
-    """One step of gradient descent, on one mini-batch."""
-    run = prepare(dataset, noise, layers, activation, learning_rate, batch_size, seed, run)
-    loss = run.step()["loss"]
-    note = "" if run.status == "diverged" else (
-        f"One step on a batch of {run.batch_size}: its loss was {loss:.4g} before the step.")
-    return (*frame(run, note=note, show_test=show_test_points), run)
-
-
-def reset(dataset, noise, layers, activation, learning_rate, batch_size, seed,
-          show_test_points=False, run=None):
-    """A fresh network: random weights (from the seed), step 0."""
-    config, learning_rate, batch_size = _checked(dataset, noise, layers, activation,
-                                                 learning_rate, batch_size, seed)
-    run = _replace(run, config, learning_rate, batch_size)
-    return (*frame(run, show_test=show_test_points), run)
-
-
-def reconfigure(dataset, noise, layers, activation, learning_rate, batch_size, seed,
-                show_test_points=False, run=None):
-    """Settings that define the network changed (hidden layers typed, noise): start afresh, but
-    only if they really changed (leaving the layers box without typing is not a change)."""
-    config, *_ = _checked(dataset, noise, layers, activation, learning_rate, batch_size, seed)
-    if isinstance(run, learning.Training) and run.config == config:
-        return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-    return reset(dataset, noise, layers, activation, learning_rate, batch_size, seed,
-                 show_test_points, run)
-
-
-def pause(show_test_points, run):
-    """Pause: the run stops, and is drawn where it stopped. A run that is playing is drawn by
-    its own stream, as that stream's last frame: drawn here, the paused frame could reach the
-    browser before the stream's last one and be covered by it."""
-    if not isinstance(run, learning.Training):
-        return gr.skip(), gr.skip(), gr.skip()
-    run.pause()
-    if run in _streaming:
-        return gr.skip(), gr.skip(), gr.skip()
-    return frame(run, show_test=show_test_points)
-
-
-def redraw(show_test_points, run):
-    """The same run, drawn with or without the test points."""
-    if not isinstance(run, learning.Training):
-        return gr.skip(), gr.skip(), gr.skip()
-    return frame(run, show_test=show_test_points)
-
-
-def set_rate(learning_rate, batch_size, run):
-    """Change the learning rate and batch size of the run, playing or not: no reset."""
-    try:
-        learning_rate = learning.check_learning_rate(learning_rate)
-        batch_size = learning.check_batch_size(batch_size)
-    except ValueError as e:
-        _fail(e)
-    if isinstance(run, learning.Training):
-        run.learning_rate, run.batch_size = learning_rate, batch_size
-    return run
-
-
-def apply_preset(name, show_test_points=False, run=None):
-    """All the controls from a preset, with its reason, and a fresh network to match."""
-    preset = learning.PRESETS.get(name) if isinstance(name, str) else None
-    if preset is None:
-        _fail(ValueError(f"Unknown preset {str(name)[:40]!r}."))
-    layers = ", ".join(map(str, preset.layers))
-    outputs = reset(preset.dataset, preset.noise, layers, preset.activation,
-                    preset.learning_rate, preset.batch_size, 0, show_test_points, run)
-    return (preset.dataset, preset.noise, layers, preset.activation, preset.learning_rate,
-            preset.batch_size, preset.steps, 0, f"*{preset.why}*", *outputs)
 
 
 # -- 3. One step, seen ---------------------------------------------------------------------------
@@ -546,7 +305,11 @@ TABLE_HEADERS = ["parameter", "value", "∂C/∂ (this point)", "batch mean", "a
 
 
 def _seen(dataset, noise, point, batch_size, learning_rate, activation, params):
-    """((network figure, the passes in numbers, table), the weights after the step)."""
+    """((network figure, the passes in numbers, table), the weights after the step). The 2-3-2
+    network has two outputs: with three classes, a regression or your own points chosen
+    above, it steps on circles."""
+    if dataset in (learning.OWN, "three", *learning.REGRESSION_SETS):
+        dataset = "circles"
     try:
         data = learning.make_dataset(dataset, noise, 0)
         n = len(data["x_train"])
@@ -593,7 +356,7 @@ def new_tiny(seed, dataset, noise, point, batch_size, learning_rate, activation)
 # -- the tab -------------------------------------------------------------------------------------
 
 
-def build(on_show=()):
+def build(on_show=(), on_load=()):
     """The tab; `on_show`: the events on which it first fills itself (app.py: the tab being
     selected, or its own page loading)."""
     gr.Markdown(INTRO)
@@ -633,50 +396,7 @@ def build(on_show=()):
         hill_numbers = gr.JSON(label="descend", elem_id="hill-numbers")
 
     # 2. Train a network live
-    gr.Markdown(TRAIN_INTRO)
-    run = gr.State(None)
-    with gr.Row():
-        with gr.Column(scale=1, min_width=280):
-            preset = gr.Dropdown(list(learning.PRESETS), value=DEFAULT.name, label="Preset",
-                                 elem_id="train-preset")
-            why = gr.Markdown(f"*{DEFAULT.why}*", elem_id="train-why")
-            dataset = gr.Radio([(k.capitalize() if k != "xor" else "XOR", k)
-                                for k in learning.DATASETS], value=DEFAULT.dataset,
-                               label="Data", elem_id="train-dataset")
-            noise = gr.Slider(*learning.NOISE_RANGE, value=DEFAULT.noise, step=0.01,
-                              label="Noise")
-            layers = gr.Textbox(", ".join(map(str, DEFAULT.layers)),
-                                label=f"Hidden layers: neurons per layer (up to "
-                                      f"{learning.MAX_LAYERS} layers of {learning.MAX_WIDTH}; "
-                                      "empty = none)", elem_id="train-layers")
-            activation = gr.Dropdown([(a.label, a.name)
-                                      for a in learning.activations.FUNCTIONS.values()],
-                                     value=DEFAULT.activation, label="Activation",
-                                     elem_id="train-activation")
-            train_lr = gr.Dropdown(LEARNING_RATES, value=DEFAULT.learning_rate,
-                                   allow_custom_value=True, label="Learning rate",
-                                   elem_id="train-lr")
-            batch = gr.Slider(1, learning.N_TRAIN, value=DEFAULT.batch_size, step=1,
-                              label=f"Batch size (1 = stochastic, {learning.N_TRAIN} = all: "
-                                    "true gradient descent)", elem_id="train-batch")
-            with gr.Row():
-                steps = gr.Number(DEFAULT.steps, precision=0, minimum=1,
-                                  maximum=learning.MAX_STEPS, label="Steps per Play",
-                                  elem_id="train-steps")
-                seed = gr.Number(0, precision=0, minimum=0, label="Seed")
-        with gr.Column(scale=2, min_width=300):
-            with gr.Row():
-                play = gr.Button("Play", variant="primary", size="sm", elem_id="train-play")
-                pause_button = gr.Button("Pause", size="sm", elem_id="train-pause")
-                step = gr.Button("Step", size="sm", elem_id="train-step")
-                reset_button = gr.Button("Reset", size="sm", elem_id="train-reset")
-            boundary = gr.Plot(label="Decision boundary", elem_id="train-boundary")
-            show_test = gr.Checkbox(False, label="Show the test points too (hollow; each "
-                                           "frame costs the browser more to draw)",
-                                    elem_id="train-show-test")
-            status = gr.Markdown(elem_id="train-status")
-        with gr.Column(scale=1, min_width=260):
-            losses = gr.Plot(label="Loss", elem_id="train-loss")
+    dataset, noise = learning_network.build(on_show, on_load)
 
     # 3. One step, seen
     gr.Markdown(STEP_INTRO)
@@ -723,35 +443,6 @@ def build(on_show=()):
     hill_play.click(play_descent, hill_inputs, hill_outputs, api_visibility="private",
                     show_progress="hidden", concurrency_id="learning", concurrency_limit=2)
 
-    # Train. Play makes sure the tab's run matches the settings, then streams it; the stream
-    # is the API's train_network too (a client's call starts from scratch).
-    config = [dataset, noise, layers, activation, train_lr, batch]
-    shown = [boundary, losses, status]
-    playing = play.click(prepare, [*config, seed, run], run, api_visibility="private",
-                         show_progress="hidden").then(
-        train_network, [*config, steps, seed, show_test, run], shown, api_name="train_network",
-        show_progress="hidden", concurrency_id="learning", concurrency_limit=2)
-    # Pause does not cancel the stream: the stream sees the pause and draws it (see pause).
-    pause_button.click(pause, [show_test, run], shown, api_visibility="private",
-                       show_progress="hidden")
-    step.click(step_once, [*config, seed, show_test, run], [*shown, run], cancels=[playing],
-               api_visibility="private", show_progress="hidden")
-    gr.on([reset_button.click, dataset.input, activation.input, seed.submit, *on_show], reset,
-          [*config, seed, show_test, run], [*shown, run], cancels=[playing],
-          api_visibility="private",
-          show_progress="hidden")
-    gr.on([layers.submit, layers.blur, noise.release], reconfigure,
-          [*config, seed, show_test, run],
-          [*shown, run], api_visibility="private", show_progress="hidden")
-    # The learning rate and batch size change without a reset, even while training plays.
-    gr.on([train_lr.input, batch.release], set_rate, [train_lr, batch, run], run,
-          api_visibility="private", show_progress="hidden")
-    show_test.input(redraw, [show_test, run], shown, api_visibility="private",
-                    show_progress="hidden")
-    preset.input(apply_preset, [preset, show_test, run],
-                 [*config, steps, seed, why, *shown, run],
-                 cancels=[playing], api_visibility="private", show_progress="hidden")
-
     # One step, seen.
     seen_inputs = [dataset, noise, point, seen_batch, seen_lr, seen_activation]
     seen_outputs = [tiny_plot, seen_text, table, tiny]
@@ -763,3 +454,6 @@ def build(on_show=()):
                show_progress="hidden")
     fresh.click(new_tiny, [tiny_seed, *seen_inputs], [tiny_seed, *seen_outputs],
                 api_visibility="private", show_progress="hidden")
+
+    # 4. A transformer learns, live.
+    learning_transformer.build(on_show)

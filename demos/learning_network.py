@@ -1,0 +1,936 @@
+"""The Learning tab's second section: a network trained live on points in the plane, as
+TensorFlow Playground does it (every neuron's picture on the diagram, input features,
+regularisation, regression, the share of training data, the whole setup in the page's address)
+and beyond it (three or more classes, the loss, an activation per layer, dropout, optimisers,
+your own points, the picture and the numbers to download)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+import weakref
+
+import gradio as gr
+
+from demos import plots
+from models import learning
+
+TRAIN_INTRO = """## 2. Train a network live
+The same rule on a real network: its weights start random, and every step nudges all of them
+against the slope of the loss on a **mini-batch** of training points. **The network** shows
+every neuron as a small picture of what it answers over the plane (blue −1, white 0, orange
++1): the input features first, then each hidden layer, each neuron built from the pictures
+before it, joined by lines for the weights (orange positive, blue negative, thicker the
+larger). The **decision boundary** is what the whole network answers everywhere (orange: class
+1, blue: class 0; green and purple for more classes); filled points are the training set; tick
+the box below it to add the test set (hollow), which it never learns from. Change the learning
+rate, batch size or regularisation while it plays; a preset sets everything at once, and says
+why it works (or fails). Every setting goes into the page's address: send it, and whoever opens
+it gets the same setup and the same seeded network."""
+BLUE, ORANGE = plots.BASE, plots.ACCENT  # class 0, class 1
+# p(class 1) from blue through a neutral middle to orange; alpha keeps it readable in dark mode.
+BOUNDARY_SCALE = [[0.0, "rgba(96,165,250,0.6)"], [0.5, "rgba(138,143,152,0.1)"],
+                  [1.0, "rgba(249,115,22,0.6)"]]
+LEARNING_RATES = [0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
+DEFAULT = learning.DEFAULT
+LOSS_EVERY = 4
+
+
+def _fail(e: Exception):
+    raise gr.Error(str(e)) from None
+
+
+def _r(values, digits=4):
+    """Rounded numbers (nested lists too): figures travel to the browser as JSON text."""
+    if isinstance(values, (list, tuple)):
+        return [_r(v, digits) for v in values]
+    return round(float(values), digits) if math.isfinite(values) else None
+
+
+# -- 2. Train a network live ---------------------------------------------------------------------
+
+# Class 0 blue, 1 orange (as before), 2 green, 3 purple.
+CLASS_COLOURS = [BLUE, ORANGE, "#22c55e", "#a855f7"]
+NEUTRAL = "rgba(138,143,152,0.1)"
+VALUE_SCALE = [[0.0, "rgba(96,165,250,0.65)"], [0.5, NEUTRAL], [1.0, "rgba(249,115,22,0.65)"]]
+NEURON_SCALE = [[0.0, "#2563eb"], [0.5, "#f3f4f6"], [1.0, "#f97316"]]  # -1 .. 1, as TFP
+
+
+def _alpha(colour: str, alpha: float) -> str:
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def classes_scale(k: int) -> list:
+    """A colour scale for z = class + confidence (see _class_z): each class's band runs from
+    neutral (unsure) to its colour (certain)."""
+    scale = []
+    for c in range(k):
+        scale += [[c / k, NEUTRAL], [(c + 1) / k - 1e-3, _alpha(CLASS_COLOURS[c], 0.6)]]
+    return scale
+
+
+def _class_z(classes, confidence, k: int):
+    """Most likely class and its probability as one number for classes_scale: class c with
+    probability 1/k (a toss-up) at c, certain at c + 1."""
+    return [[round(c + min(max((p - 1 / k) / (1 - 1 / k), 0), 0.998), 3)
+             for c, p in zip(row_c, row_p)] for row_c, row_p in zip(classes, confidence)]
+
+
+def boundary_figure(boundary: dict, data: dict, title: str, show_test: bool = False,
+                    classes: int = 2) -> plots.PlotData:
+    """What the network answers over the plane as a heatmap (two classes: p(class 1); more: the
+    most likely class, paler where it is less sure; regression: the value), with the training
+    points (filled) and, if asked, the test points (hollow), coloured by their label."""
+    x = _r(boundary["x"], 3)
+    regression = "value" in boundary
+    heat = {"type": "heatmap", "x": x, "y": x, "zsmooth": "fast", "showscale": False}
+    if regression:
+        heat.update(z=_r(boundary["value"], 3), zmin=-1, zmax=1, colorscale=VALUE_SCALE,
+                    hovertemplate="(%{x:.2f}, %{y:.2f}): the network says %{z:.2f}<extra></extra>")
+    elif "p" in boundary:
+        heat.update(z=_r(boundary["p"], 3), zmin=0, zmax=1, colorscale=BOUNDARY_SCALE,
+                    hovertemplate="(%{x:.2f}, %{y:.2f}): p(orange) = %{z:.2f}<extra></extra>")
+    else:
+        heat.update(z=_class_z(boundary["classes"], boundary["confidence"], classes), zmin=0,
+                    zmax=classes, colorscale=classes_scale(classes), zsmooth=False,
+                    hovertemplate="(%{x:.2f}, %{y:.2f}): class %{z:d}<extra></extra>")
+
+    def points(xs, ys, name, hollow):
+        if regression:
+            colours = _r(ys, 3)
+            colour = {"color": colours, "colorscale": NEURON_SCALE, "cmin": -1, "cmax": 1}
+        else:
+            colour = {"color": [CLASS_COLOURS[int(y) % len(CLASS_COLOURS)] for y in ys]}
+        marker = ({"size": 7, "color": "rgba(0,0,0,0)",
+                   "line": {"width": 1.5, **colour}} if hollow else
+                  {"size": 7, **colour, "line": {"width": 1, "color": "white"}})
+        return {"type": "scatter", "mode": "markers", "name": name,
+                "x": _r([p[0] for p in xs], 3), "y": _r([p[1] for p in xs], 3),
+                "customdata": _r(ys, 3) if regression else ys, "marker": marker,
+                "hovertemplate": f"{name}: (%{{x:.2f}}, %{{y:.2f}}), "
+                                 f"{'value' if regression else 'class'} %{{customdata}}"
+                                 "<extra></extra>"}
+
+    traces = [heat, points(data["x_train"], data["y_train"], "training points", False)]
+    if show_test:  # off by default: 200 more points make a frame too slow for a slow browser
+        traces.append(points(data["x_test"], data["y_test"], "test points", True))
+    edge = learning.EXTENT
+    return plots.figure(traces, height=420, title=title, margin=dict(l=30, r=10, t=40, b=30),
+                        legend={"orientation": "h", "y": -0.08}, dragmode=False,
+                        xaxis={"range": [-edge, edge], "showgrid": False, "zeroline": False},
+                        yaxis={"range": [-edge, edge], "showgrid": False, "zeroline": False,
+                               "scaleanchor": "x"})
+
+
+def loss_figure(history: list[dict], regression: bool = False) -> plots.PlotData:
+    steps = [h["step"] for h in history]
+    traces = [{"type": "scatter", "mode": "lines", "name": name, "x": steps,
+               "y": [_r(h[key], 5) for h in history], "line": {"color": colour, "width": 2}}
+              for key, name, colour in (("train_loss", "training loss", ORANGE),
+                                        ("test_loss", "test loss", BLUE))]
+    return plots.figure(traces, height=420, title="Loss, log scale",
+                        legend={"orientation": "h", "y": -0.2},
+                        xaxis={"title": {"text": "step"}},
+                        yaxis={"type": "log", "title": {"text": "loss"}})
+
+
+TILE = 0.8  # a neuron's picture, in units of the spacing between neurons
+GAP = 2.4  # between layers
+
+
+def network_figure(neurons: dict, config: learning.Config, classes: int) -> plots.PlotData:
+    """TensorFlow Playground's diagram: every input feature and hidden neuron as a small
+    picture of its output over the plane (blue −1, white 0, orange +1), and every weight as a
+    line from one picture to the next, orange positive, blue negative, thicker the larger."""
+    columns = [neurons["features"], *neurons["layers"]]
+    names = [[learning.FEATURES[f][0] for f in config.features],
+             *[[f"layer {i + 1}, neuron {j + 1} ({a})" for j in range(len(layer))]
+               for i, (layer, a) in enumerate(zip(neurons["layers"], config.activations))]]
+    outputs = ["output (the value)"] if classes == 1 else [f"class {c}" for c in range(classes)]
+    tallest = max(len(c) for c in [*columns, outputs])
+
+    def ys(n):
+        return [(n - 1) / 2 - j for j in range(n)]
+
+    n_grid = len(neurons["x"])
+    step = TILE / n_grid
+    traces, links, hover = [], {}, {"x": [], "y": [], "text": []}
+    for c, (maps, labels) in enumerate(zip(columns, names)):
+        for z, y, label in zip(maps, ys(len(maps)), labels):
+            traces.append({"type": "heatmap", "z": _r(z, 2),
+                           "x0": c * GAP - TILE / 2 + step / 2,
+                           "dx": step, "y0": y - TILE / 2 + step / 2, "dy": step, "zmin": -1,
+                           "zmax": 1, "colorscale": NEURON_SCALE, "showscale": False,
+                           "zsmooth": "best", "name": label,
+                           "hovertemplate": f"{label}: %{{z:.2f}} here<extra></extra>"})
+    # The links: layer i's weights (out x in) join column i to column i + 1 (the outputs last).
+    for i, w in enumerate(neurons["weights"]):
+        n_in, n_out = len(w[0]), len(w)
+        for o, row in enumerate(w):
+            for k, v in enumerate(row):
+                x0, y0 = i * GAP + TILE / 2, ys(n_in)[k]
+                end = TILE / 2 if i + 1 < len(columns) else 0.2  # an output is a dot
+                x1, y1 = (i + 1) * GAP - end, ys(n_out)[o]
+                width = min(int(abs(v) * 2) + 1, 6)  # 1 to 6 px, in steps of half a unit
+                key = (width, v >= 0)
+                links.setdefault(key, {"x": [], "y": []})
+                links[key]["x"] += [x0, x1, None]
+                links[key]["y"] += [y0, y1, None]
+                hover["x"].append(round(x0 + 0.3 * (x1 - x0), 3))
+                hover["y"].append(round(y0 + 0.3 * (y1 - y0), 3))
+                hover["text"].append(f"weight {v:+.3f}")
+    lines = [{"type": "scatter", "mode": "lines", "x": seg["x"], "y": [
+                 None if v is None else round(v, 3) for v in seg["y"]],
+              "line": {"width": width, "color": _alpha(ORANGE if positive else "#2563eb", 0.7)},
+              "hoverinfo": "skip", "showlegend": False}
+             for (width, positive), seg in sorted(links.items())]
+    last = len(columns)
+    out = {"type": "scatter", "mode": "markers+text", "x": [last * GAP] * len(outputs),
+           "y": ys(len(outputs)), "text": outputs, "textposition": "middle right",
+           "marker": {"size": 16, "color": ([ORANGE] if classes == 1 else
+                                            CLASS_COLOURS[:classes]),
+                      "line": {"width": 1, "color": "white"}},
+           "hoverinfo": "skip", "showlegend": False}
+    marks = {"type": "scatter", "mode": "markers", **hover, "marker": {"size": 6, "opacity": 0},
+             "hovertemplate": "%{text}<extra></extra>", "showlegend": False}
+    heads = [{"x": c * GAP, "y": (tallest - 1) / 2 + 0.75, "showarrow": False,
+              "text": "inputs" if c == 0 else f"layer {c}", "font": {"size": 11}}
+             for c in range(len(columns))]
+    heads.append({"x": last * GAP, "y": (tallest - 1) / 2 + 0.75, "showarrow": False,
+                  "text": "output", "font": {"size": 11}})
+    return plots.figure([*lines, *traces, out, marks], height=max(300, 40 * tallest + 100),
+                        title="Every neuron: its output over the plane", annotations=heads,
+                        margin=dict(l=10, r=10, t=40, b=10), showlegend=False, dragmode=False,
+                        xaxis={"visible": False, "range": [-0.6, last * GAP + 1.6]},
+                        yaxis={"visible": False, "scaleanchor": "x",
+                               "range": [-(tallest - 1) / 2 - 0.5, (tallest - 1) / 2 + 1.0]})
+
+
+STATUS_NOTES = {
+    "ready": "Ready: press Play (or Step).",
+    "training": "",
+    "done": "Done: the steps asked for are taken. Press Play to go on.",
+    "paused": "Paused: press Play to go on, or Step to take one step at a time.",
+    "capped": f"Paused after {learning.MAX_SECONDS:g} s, the limit of one run: press Play to go "
+              "on.",
+    "diverged": "**The steps overshoot: the loss blew up.** Each step jumped so far past the "
+                "bottom that the network became certain and wrong. Lower the learning rate "
+                "and press Reset (or Play, which starts again).",
+}
+
+
+def status_text(run: learning.Training, entry: dict, note: str = "") -> str:
+    rate = entry.get("steps_per_second")
+    regularised = (f" · {run.regularization.upper()} {run.regularization_rate:g}"
+                   if run.regularization != "none" else "")
+    lines = [
+        f"**Step {entry['step']:,}** · learning rate {run.learning_rate:g} · batch "
+        f"{min(run.batch_size, len(run.x_train))} · "
+        f"{len(run.x_train) / min(run.batch_size, len(run.x_train)):.3g} steps per epoch"
+        + regularised + (f" · {rate:,.0f} steps/s" if rate else ""),
+    ]
+    if run.regression:
+        lines.append(f"Training loss {entry['train_loss']:.4g} · **test loss "
+                     f"{entry['test_loss']:.4g}** (mean squared error) · weights' size "
+                     f"{entry['weights_norm']:.3g}")
+    else:
+        lines.append(f"Training loss {entry['train_loss']:.4g}, accuracy "
+                     f"{entry['train_accuracy']:.1%} · **test loss {entry['test_loss']:.4g}, "
+                     f"accuracy {entry['test_accuracy']:.1%}** · weights' size "
+                     f"{entry['weights_norm']:.3g}")
+    extra = note or STATUS_NOTES.get(run.status, "")
+    return "  \n".join(lines + ([extra] if extra else []))
+
+
+NUMBER_KEYS = ("step", "train_loss", "test_loss", "test_accuracy", "weights_norm")
+
+
+def numbers(entry: dict) -> dict:
+    return {k: (None if entry.get(k) is None else
+                round(entry[k], 6) if isinstance(entry[k], float) else entry[k])
+            for k in NUMBER_KEYS}
+
+
+def frame(run: learning.Training, entry: dict | None = None, note: str = "",
+          show_test: bool = False, show_neurons: bool = True):
+    """(decision boundary, loss curves, status, every neuron, the numbers) of a run as it
+    stands."""
+    entry = entry or run.record()
+    config = run.config
+    shape = "-".join(map(str, (len(config.features), *config.layers, run.classes)))
+    act = ", ".join(config.activations) if config.layers else "no hidden layer"
+    data = "your points" if config.points is not None else config.dataset
+    title = f"{data}, network {shape}, {act}"
+    return (boundary_figure(run.boundary(), run.data(), title, show_test is True, run.classes),
+            loss_figure(run.history, run.regression),
+            status_text(run, entry, note),
+            (network_figure(run.neurons(), config, run.classes) if show_neurons is not False
+             else gr.skip()),
+            numbers(entry))
+
+
+# The settings of the trainer, in the order the tab's events pass them (and train_network
+# takes them, after its own first nine).
+SETTINGS = ("dataset", "noise", "layers", "activation", "learning_rate", "batch_size", "seed",
+            "features", "regularization", "regularization_rate", "problem", "train_share",
+            "optimizer", "points", "loss", "dropout", "momentum", "beta1", "beta2")
+DEFAULTS = {"dataset": DEFAULT.dataset, "noise": DEFAULT.noise,
+            "layers": ", ".join(map(str, DEFAULT.layers)), "activation": DEFAULT.activation,
+            "learning_rate": DEFAULT.learning_rate, "batch_size": DEFAULT.batch_size, "seed": 0,
+            "features": list(learning.DEFAULT_FEATURES), "regularization": "none",
+            "regularization_rate": 0.0, "problem": "classification", "train_share": 0.5,
+            "optimizer": "sgd", "points": None, "loss": "cross_entropy", "dropout": 0.0,
+            "momentum": 0.9, "beta1": 0.9, "beta2": 0.999}
+
+
+def _checked(settings: dict):
+    """(Config, learning rate, batch size, regularization, its rate), or a gr.Error."""
+    s = {**DEFAULTS, **settings}
+    try:
+        config = learning.Config.checked(
+            s["dataset"], s["noise"], s["layers"], s["activation"], s["seed"], s["features"],
+            s["problem"], s["train_share"], s["optimizer"], s["momentum"], s["beta1"],
+            s["beta2"], s["loss"], s["dropout"], s["points"])
+        return (config, learning.check_learning_rate(s["learning_rate"]),
+                learning.check_batch_size(s["batch_size"]),
+                *learning.check_regularization(s["regularization"], s["regularization_rate"]))
+    except ValueError as e:
+        _fail(e)
+
+
+def _settings(values) -> dict:
+    return dict(zip(SETTINGS, values))
+
+
+def setting_values(**given) -> list:
+    """Every setting in SETTINGS' order (the tab's events pass them so): the defaults, and
+    those given."""
+    unknown = set(given) - set(SETTINGS)
+    assert not unknown, unknown
+    return [{**DEFAULTS, **given}[k] for k in SETTINGS]
+
+
+# The runs whose stream (train_network) is drawing them now.
+_streaming: weakref.WeakSet = weakref.WeakSet()
+
+
+def _new_run(checked) -> learning.Training:
+    config, lr, batch, reg, rate = checked
+    return learning.Training(config, lr, batch, reg, rate)
+
+
+def _adjust(run: learning.Training, checked):
+    """What may change while a run trains: learning rate, batch size, regularisation."""
+    _, run.learning_rate, run.batch_size, run.regularization, run.regularization_rate = checked
+
+
+def train_network(dataset, noise, layers, activation, learning_rate, batch_size, steps, seed,
+                  show_test_points=False, features=None, regularization="none",
+                  regularization_rate=0.0, problem="classification", train_share=0.5,
+                  optimizer="sgd", points=None, loss="cross_entropy", dropout=0.0,
+                  momentum=0.9, beta1=0.9, beta2=0.999, show_neurons=True, run=None):
+    """Train a network; stream (decision boundary, loss curves, status, every neuron's
+    picture, the numbers) about six times a second. The tab passes its run, which goes on from
+    where it was; a client starts afresh."""
+    checked = _checked(dict(
+        dataset=dataset, noise=noise, layers=layers, activation=activation,
+        learning_rate=learning_rate, batch_size=batch_size, seed=seed,
+        features=DEFAULTS["features"] if features is None else features,
+        regularization=regularization, regularization_rate=regularization_rate,
+        problem=problem, train_share=train_share, optimizer=optimizer, points=points,
+        loss=loss, dropout=dropout, momentum=momentum, beta1=beta1, beta2=beta2))
+    try:
+        steps = learning.check_steps(steps)
+    except ValueError as e:
+        _fail(e)
+    if not isinstance(run, learning.Training) or run.config != checked[0]:
+        run = _new_run(checked)
+    _adjust(run, checked)
+    _streaming.add(run)
+    try:
+        for i, entry in enumerate(run.run(steps)):
+            shown = frame(run, entry, show_test=show_test_points, show_neurons=show_neurons)
+            # The loss chart every LOSS_EVERY frames (and the last): each chart a browser
+            # redraws costs it a page layout, and a slow laptop would fall behind the frames.
+            last = run.status != "training"
+            if run.stopped:  # paused or replaced while this frame was drawn
+                break
+            yield (shown[0], shown[1] if last or i % LOSS_EVERY == 0 else gr.skip(), *shown[2:])
+        if run.status == "paused":  # Pause: this stream's last frame shows where it stopped
+            yield frame(run, show_test=show_test_points, show_neurons=show_neurons)
+    finally:
+        _streaming.discard(run)
+
+
+def prepare(*values):
+    """Before Play: the tab's run, or a fresh one if the settings changed or it blew up.
+    (The stream that follows reads the run from the state and never writes it back, so a reset
+    during play cannot be overwritten by the old run's frames.)"""
+    *values, run = values
+    checked = _checked(_settings(values))
+    if (not isinstance(run, learning.Training) or run.config != checked[0]
+            or run.status == "diverged"):
+        if isinstance(run, learning.Training):
+            run.stop()
+        run = _new_run(checked)
+    _adjust(run, checked)
+    run.stopped = False
+    return run
+
+
+def step_once(*values):
+    """One step of gradient descent, on one mini-batch."""
+    *values, show_test_points, show_neurons, run = values
+    run = prepare(*values, run)
+    loss = run.step()["loss"]
+    note = "" if run.status == "diverged" else (
+        f"One step on a batch of {min(run.batch_size, len(run.x_train))}: its loss was "
+        f"{loss:.4g} before the step.")
+    return (*frame(run, note=note, show_test=show_test_points, show_neurons=show_neurons), run)
+
+
+def reset(*values):
+    """A fresh network: random weights (from the seed), step 0."""
+    *values, show_test_points, show_neurons, run = values
+    checked = _checked(_settings(values))
+    if isinstance(run, learning.Training):
+        run.stop()
+    run = _new_run(checked)
+    return (*frame(run, show_test=show_test_points, show_neurons=show_neurons), run)
+
+
+def reconfigure(*values):
+    """Settings that define the network changed (hidden layers typed, noise, features, ...):
+    start afresh, but only if they really changed (leaving the layers box without typing is
+    not a change). The learning rate, batch size and regularisation change the run as it is."""
+    *settings, _, _, run = values
+    s = _settings(settings)
+    if s["dataset"] == learning.OWN and not s["points"]:
+        return (gr.skip(), gr.skip(), points_status([]), gr.skip(), gr.skip(), run)
+    checked = _checked(s)
+    if isinstance(run, learning.Training) and run.config == checked[0]:
+        _adjust(run, checked)
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), run
+    return reset(*values)
+
+
+def pause(show_test_points, show_neurons, run):
+    """Pause: the run stops, and is drawn where it stopped. A run that is playing is drawn by
+    its own stream, as that stream's last frame: drawn here, the paused frame could reach the
+    browser before the stream's last one and be covered by it."""
+    if not isinstance(run, learning.Training):
+        return (gr.skip(),) * 5
+    run.pause()
+    if run in _streaming:
+        return (gr.skip(),) * 5
+    return frame(run, show_test=show_test_points, show_neurons=show_neurons)
+
+
+def redraw(show_test_points, show_neurons, run):
+    """The same run, drawn with or without the test points."""
+    if not isinstance(run, learning.Training):
+        return (gr.skip(),) * 5
+    return frame(run, show_test=show_test_points, show_neurons=show_neurons)
+
+
+def preset_settings(name) -> dict:
+    preset = learning.PRESETS.get(name) if isinstance(name, str) else None
+    if preset is None:
+        _fail(ValueError(f"Unknown preset {str(name)[:40]!r}."))
+    return {**DEFAULTS, "dataset": preset.dataset, "noise": preset.noise,
+            "layers": ", ".join(map(str, preset.layers)), "activation": preset.activation,
+            "learning_rate": preset.learning_rate, "batch_size": preset.batch_size}
+
+
+def apply_preset(name, show_test_points=False, show_neurons=True, run=None):
+    """All the controls from a preset, with its reason, and a fresh network to match (the
+    settings a preset does not name go back to their defaults)."""
+    values = setting_values(**preset_settings(name))
+    preset = learning.PRESETS[name]
+    outputs = reset(*values, show_test_points, show_neurons, run)
+    shown = [v for k, v in zip(SETTINGS, values) if k != "points"]
+    return (*shown, preset.steps, f"*{preset.why}*", *outputs)
+
+
+REGULARIZATION_RATES = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
+
+
+def dataset_choices(problem: str) -> list:
+    sets = learning.PROBLEMS.get(problem, learning.DATASETS)
+    names = {"xor": "XOR", "three": "Three classes", "gaussians": "Gaussian bumps"}
+    return [(names.get(k, k.capitalize()), k) for k in sets] + [("Your points", learning.OWN)]
+
+
+def problem_changed(problem):
+    """Classification or regression: that problem's data sets, its first one chosen."""
+    choices = dataset_choices(problem)
+    return gr.update(choices=choices, value=choices[0][1])
+
+
+# -- own points, the address, downloads -------------------------------------------------------
+
+
+def add_point(xy, label, value, problem, points):
+    """A click on the plane (or "x1, x2" typed): one more point of the chosen class (or value,
+    for regression). Returns the points and the data set to use (your points)."""
+    if not isinstance(xy, str) or not xy.strip():
+        return gr.skip(), gr.skip(), gr.skip()
+    try:
+        x1, x2 = (float(v) for v in xy.split(",")[:2])
+    except ValueError:
+        _fail(ValueError("Type a point as two numbers, x1, x2: for example 0.5, -0.3."))
+    points = list(points) if isinstance(points, list) else []
+    if len(points) >= learning.MAX_POINTS:
+        _fail(ValueError(f"At most {learning.MAX_POINTS} points: clear some first."))
+    edge = learning.EXTENT
+    if not (math.isfinite(x1) and math.isfinite(x2) and abs(x1) <= edge and abs(x2) <= edge):
+        _fail(ValueError(f"A point must lie in the plane's square, -{edge:g} to {edge:g}."))
+    label = round(float(value), 2) if problem == "regression" else int(label)
+    points.append([round(x1, 3), round(x2, 3), label])
+    return points, points_status(points, problem), ""
+
+
+def points_status(points, problem="classification") -> str:
+    if not points:
+        return ("No points of your own yet. Choose *Your points*, tick *Click to add points*, "
+                "and click on the plane (or type x₁, x₂ and press Enter), or upload a CSV.")
+    if problem == "regression":
+        return f"{len(points)} points of your own."
+    counts = [sum(1 for p in points if p[2] == c) for c in range(learning.MAX_CLASSES)]
+    shown = ", ".join(f"class {c}: {n}" for c, n in enumerate(counts) if n)
+    need = "" if len(points) >= learning.MIN_POINTS and sum(1 for n in counts if n) >= 2 else (
+        f" Training needs at least {learning.MIN_POINTS} points of two classes.")
+    return f"{len(points)} points of your own ({shown}).{need}"
+
+
+def read_csv(path, problem):
+    """An uploaded CSV of x1, x2, label (a header line is allowed), checked as points."""
+    if not isinstance(path, str):
+        return gr.skip(), gr.skip()
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read(200_000)
+        rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+        if rows and not _is_number(rows[0][0]):
+            rows = rows[1:]  # a header
+        points = [[float(c) for c in r[:3]] if len(r) >= 3 else r for r in rows]
+        checked = learning.check_points(points, problem)
+    except ValueError as e:
+        _fail(ValueError(f"That CSV could not be used: {e}"))
+    points = [list(p) for p in checked]
+    return points, points_status(points, problem)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def points_in_use(dataset, points):
+    """The points the trainer is given: yours when *Your points* is chosen, none otherwise."""
+    return points if dataset == learning.OWN and points else []
+
+
+def downloads(show_test_points, run):
+    """The picture as it is now (PNG) and the run's numbers, one row per frame (CSV)."""
+    if not isinstance(run, learning.Training):
+        _fail(ValueError("Nothing to save yet: press Play or Step first."))
+    folder = tempfile.mkdtemp(prefix="np-learning-")
+    picture = os.path.join(folder, f"network-step-{run.steps}.png")
+    boundary_png(run.boundary(100), run.data(), run.classes, show_test_points is True).save(
+        picture)
+    table = os.path.join(folder, f"training-step-{run.steps}.csv")
+    with open(table, "w", newline="") as f:
+        writer = csv.writer(f)
+        keys = ["step", "train_loss", "test_loss", "train_accuracy", "test_accuracy",
+                "weights_norm"]
+        writer.writerow(keys)
+        for entry in run.history:
+            writer.writerow(["" if entry.get(k) is None else entry[k] for k in keys])
+    return [picture, table]
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def boundary_png(boundary: dict, data: dict, classes: int, show_test: bool, size: int = 480):
+    """The decision boundary and the points as a picture (what the tab draws, without plotly):
+    each grid cell mixed from grey to its class's colour by how sure the network is."""
+    from PIL import Image, ImageDraw
+
+    grey = (240, 240, 240)
+
+    def mix(colour, t):
+        return tuple(round(g + (c - g) * t) for g, c in zip(grey, _rgb(colour)))
+
+    if "value" in boundary:
+        cells = [[mix(ORANGE if v >= 0 else "#2563eb", min(abs(v), 1)) for v in row]
+                 for row in boundary["value"]]
+    elif "p" in boundary:
+        cells = [[mix(ORANGE if p >= 0.5 else BLUE, abs(2 * p - 1)) for p in row]
+                 for row in boundary["p"]]
+    else:
+        cells = [[mix(CLASS_COLOURS[c], (p - 1 / classes) / (1 - 1 / classes))
+                  for c, p in zip(rc, rp)]
+                 for rc, rp in zip(boundary["classes"], boundary["confidence"])]
+    n = len(cells)
+    image = Image.new("RGB", (n, n))
+    image.putdata([cells[n - 1 - i][j] for i in range(n) for j in range(n)])  # y up
+    image = image.resize((size, size), Image.BILINEAR)
+    draw = ImageDraw.Draw(image)
+    edge = learning.EXTENT
+
+    def at(x, y):
+        return (x + edge) / (2 * edge) * size, (edge - y) / (2 * edge) * size
+
+    def colour(y):
+        if "value" in boundary:
+            return mix(ORANGE if y >= 0 else "#2563eb", 0.3 + 0.7 * min(abs(y), 1))
+        return _rgb(CLASS_COLOURS[int(y) % len(CLASS_COLOURS)])
+
+    sets = [(data["x_train"], data["y_train"], False)]
+    if show_test:
+        sets.append((data["x_test"], data["y_test"], True))
+    for xs, ys, hollow in sets:
+        for (x, y), label in zip(xs, ys):
+            cx, cy = at(x, y)
+            box = (cx - 4, cy - 4, cx + 4, cy + 4)
+            if hollow:
+                draw.ellipse(box, outline=colour(label), width=2)
+            else:
+                draw.ellipse(box, fill=colour(label), outline=(255, 255, 255))
+    return image
+
+
+ADDRESS_KEYS = SETTINGS  # every setting goes in the address, under its API name
+
+
+def address_settings(request) -> dict:
+    """The settings written in the page's address (?dataset=xor&layers=4,4&seed=3&...), as
+    text; {} if it has none."""
+    query = dict(request.query_params) if request is not None else {}
+    return {k: _from_address(k, v) for k, v in query.items() if k in ADDRESS_KEYS}
+
+
+def first_fill(request: gr.Request, *values):
+    """The tab's first picture, unless the address has settings (restore draws those)."""
+    if address_settings(request):
+        return (gr.skip(),) * 6
+    return reset(*values)
+
+
+def restore(request: gr.Request, *values):
+    """A page opened with settings in its address: each one checked as the API checks it, the
+    controls set to them, and the same seeded network drawn at step 0."""
+    given = address_settings(request)
+    if not given:
+        return (gr.skip(),) * (len(SETTINGS) + 7)
+    *_, show_test_points, show_neurons, run = values
+    s = {**DEFAULTS, **given}
+    if s["points"]:
+        s["dataset"] = learning.OWN
+    values = [s[k] for k in SETTINGS]
+    try:
+        shown = reset(*values, show_test_points, show_neurons, run)
+    except gr.Error as e:
+        gr.Warning(f"The settings in the address could not be used: {e.message}")
+        return (gr.skip(),) * (len(SETTINGS) + 7)
+    config, lr, batch, reg, rate = _checked(s)
+    points = [list(p) for p in config.points] if config.points else []
+    s = {**s, "dataset": config.dataset, "noise": config.noise,
+         "layers": ", ".join(map(str, config.layers)), "activation": ", ".join(
+             config.activations) if config.layers else config.activation,
+         "learning_rate": lr, "batch_size": batch, "seed": config.seed,
+         "features": list(config.features), "regularization": reg, "regularization_rate": rate,
+         "problem": config.problem, "train_share": config.train_share,
+         "optimizer": config.optimizer, "loss": config.loss, "dropout": config.dropout,
+         "momentum": config.momentum, "beta1": config.betas[0], "beta2": config.betas[1]}
+    if len(set(config.activations)) <= 1:
+        s["activation"] = config.activations[0] if config.activations else config.activation
+    updates = [s[k] for k in SETTINGS if k != "points"]
+    if s["problem"] == "regression":
+        updates[SETTINGS.index("dataset")] = gr.update(
+            choices=dataset_choices("regression"), value=s["dataset"])
+    return (*updates, points, points_status(points, s["problem"]), *shown)
+
+
+def _from_address(key: str, text: str):
+    """One setting from its text in the address (as address_js wrote it)."""
+    if key == "features":
+        return [f for f in text.split(",") if f]
+    if key == "points":
+        points = []
+        for item in text.split(";")[:learning.MAX_POINTS + 1]:
+            try:
+                points.append([float(v) for v in item.split(",")])
+            except ValueError:
+                points.append(item)  # refused, with a sentence, by check_points
+        return points
+    return text  # words and numbers: checked (and converted) by the model's validators
+
+
+# Run in the browser whenever a setting changes: the address bar gets the whole setup (so a
+# teacher can send a link), and the link box shows it. The values arrive in SETTINGS' order
+# (plus the learning-tab flag).
+ADDRESS_JS = """
+(...values) => {
+  const names = NAMES;
+  const defaults = DEFAULTS;
+  const query = new URLSearchParams(window.location.search);
+  names.forEach((name, i) => {
+    let v = values[i];
+    if (name === "points") v = (v || []).map(p => p.join(",")).join(";");
+    else if (Array.isArray(v)) v = v.join(",");
+    const d = defaults[name];
+    const same = Array.isArray(d) ? d.join(",") === String(v) : String(d) === String(v);
+    if (v === null || v === undefined || v === "" && name !== "layers" || same) query.delete(name);
+    else query.set(name, String(v));
+  });
+  if (!window.location.pathname.endsWith("/learning")) query.set("tab", "learning");
+  const address = window.location.pathname + (query.toString() ? "?" + query.toString() : "");
+  window.history.replaceState(null, "", address);
+  return window.location.origin + address;
+}
+"""
+
+
+def address_js() -> str:
+    return (ADDRESS_JS.replace("NAMES", json.dumps(list(SETTINGS)))
+            .replace("DEFAULTS", json.dumps({k: v for k, v in DEFAULTS.items()
+                                             if k != "points"} | {"points": ""})))
+
+
+# Clicking on the decision boundary, while "Click to add points" is ticked: the plot's data
+# coordinates go into the point box, as if typed, and Enter adds the point.
+CLICK_JS = """
+() => {
+  if (window.__npLearningClicks) return;
+  window.__npLearningClicks = true;
+  document.addEventListener("click", (event) => {
+    const plot = event.target.closest("#train-boundary .js-plotly-plot");
+    const on = document.querySelector("#train-click input[type=checkbox]");
+    if (!plot || !on || !on.checked || !plot._fullLayout) return;
+    const area = plot.querySelector(".nsewdrag") || plot.querySelector(".draglayer rect");
+    if (!area) return;
+    const box = area.getBoundingClientRect();
+    const xa = plot._fullLayout.xaxis, ya = plot._fullLayout.yaxis;
+    const x = xa.p2d(event.clientX - box.left), y = ya.p2d(event.clientY - box.top);
+    if (!isFinite(x) || !isFinite(y)) return;
+    const field = document.querySelector("#train-point textarea, #train-point input");
+    if (!field) return;
+    field.value = `${x.toFixed(3)}, ${y.toFixed(3)}`;
+    field.dispatchEvent(new Event("input", {bubbles: true}));
+    field.dispatchEvent(new KeyboardEvent("keydown", {key: "Enter", code: "Enter",
+                                                      keyCode: 13, bubbles: true}));
+  }, true);
+}
+"""
+
+LOSS_NOTE = """*Cross-entropy* (−ln of the probability of the right class) trains faster than
+*squared error* on the probabilities: when the network is confidently wrong, cross-entropy's
+slope for each output is simply p − y, large, while squared error's is multiplied by the
+softmax's own slope, p(1 − p), which is near 0 exactly when the network is most sure, so the
+worst mistakes are corrected slowest."""
+
+
+def build(on_show=(), on_load=()):
+    """The section; returns its data set and noise controls (the next section uses them)."""
+    gr.Markdown(TRAIN_INTRO)
+    run = gr.State(None)
+    points = gr.State([])
+    with gr.Row():
+        with gr.Column(scale=1, min_width=280):
+            preset = gr.Dropdown(list(learning.PRESETS), value=DEFAULT.name, label="Preset",
+                                 elem_id="train-preset")
+            why = gr.Markdown(f"*{DEFAULT.why}*", elem_id="train-why")
+            problem = gr.Radio([("Classification", "classification"),
+                                ("Regression", "regression")], value="classification",
+                               label="Problem", elem_id="train-problem")
+            dataset = gr.Radio(dataset_choices("classification"), value=DEFAULT.dataset,
+                               label="Data", elem_id="train-dataset")
+            features = gr.CheckboxGroup([(label, name) for name, (label, _)
+                                         in learning.FEATURES.items()],
+                                        value=list(learning.DEFAULT_FEATURES),
+                                        label="Input features (what the first layer sees)",
+                                        elem_id="train-features")
+            layers = gr.Textbox(", ".join(map(str, DEFAULT.layers)),
+                                label=f"Hidden layers: neurons per layer (up to "
+                                      f"{learning.MAX_LAYERS} layers of {learning.MAX_WIDTH}; "
+                                      "empty = none)", elem_id="train-layers")
+            activation = gr.Dropdown([(a.label, a.name)
+                                      for a in learning.activations.FUNCTIONS.values()],
+                                     value=DEFAULT.activation, allow_custom_value=True,
+                                     label="Activation (or one per layer, typed: relu, tanh)",
+                                     elem_id="train-activation")
+            train_lr = gr.Dropdown(LEARNING_RATES, value=DEFAULT.learning_rate,
+                                   allow_custom_value=True, label="Learning rate",
+                                   elem_id="train-lr")
+            batch = gr.Slider(1, learning.N_POINTS, value=DEFAULT.batch_size, step=1,
+                              label="Batch size (1 = stochastic; all the training points: "
+                                    "true gradient descent)", elem_id="train-batch")
+            with gr.Row():
+                steps = gr.Number(DEFAULT.steps, precision=0, minimum=1,
+                                  maximum=learning.MAX_STEPS, label="Steps per Play",
+                                  elem_id="train-steps")
+                seed = gr.Number(0, precision=0, minimum=0, label="Seed", elem_id="train-seed")
+            with gr.Accordion("Data, regularisation, loss, optimiser, dropout", open=False,
+                              elem_id="train-more"):
+                noise = gr.Slider(*learning.NOISE_RANGE, value=DEFAULT.noise, step=0.01,
+                                  label="Noise", elem_id="train-noise")
+                train_share = gr.Slider(*learning.TRAIN_SHARE_RANGE, value=0.5, step=0.1,
+                                        label="Share of the points used for training (the "
+                                              "rest test it)", elem_id="train-share")
+                with gr.Row():
+                    regularization = gr.Radio([("None", "none"), ("L1", "l1"), ("L2", "l2")],
+                                              value="none", label="Regularisation",
+                                              elem_id="train-regularization")
+                    regularization_rate = gr.Dropdown(REGULARIZATION_RATES, value=0.0,
+                                                      allow_custom_value=True,
+                                                      label="Regularisation rate",
+                                                      elem_id="train-regularization-rate")
+                loss = gr.Radio([("Cross-entropy", "cross_entropy"),
+                                 ("Squared error", "squared_error")], value="cross_entropy",
+                                label="Loss (classification)", elem_id="train-loss-choice")
+                gr.Markdown(LOSS_NOTE)
+                optimizer = gr.Radio([("SGD", "sgd"), ("Momentum", "momentum"),
+                                      ("Adam", "adam")], value="sgd", label="Optimiser",
+                                     elem_id="train-optimizer")
+                with gr.Row():
+                    train_momentum = gr.Slider(0, 0.99, value=0.9, step=0.01,
+                                               label="Momentum (momentum's)",
+                                               elem_id="train-momentum")
+                    beta1 = gr.Slider(0, 0.99, value=0.9, step=0.01, label="β1 (Adam's)",
+                                      elem_id="train-beta1")
+                    beta2 = gr.Slider(0.9, 0.9999, value=0.999, step=0.0001,
+                                      label="β2 (Adam's)", elem_id="train-beta2")
+                dropout = gr.Slider(*learning.DROPOUT_RANGE, value=0.0, step=0.05,
+                                    label="Dropout (each hidden neuron, while training)",
+                                    elem_id="train-dropout")
+        with gr.Column(scale=2, min_width=300):
+            with gr.Row():
+                play = gr.Button("Play", variant="primary", size="sm", elem_id="train-play")
+                pause_button = gr.Button("Pause", size="sm", elem_id="train-pause")
+                step = gr.Button("Step", size="sm", elem_id="train-step")
+                reset_button = gr.Button("Reset", size="sm", elem_id="train-reset")
+            network = gr.Plot(label="The network", elem_id="train-network")
+            show_neurons = gr.Checkbox(True, label="Draw every neuron while it trains",
+                                       elem_id="train-show-neurons")
+            status = gr.Markdown(elem_id="train-status")
+        with gr.Column(scale=2, min_width=300):
+            boundary = gr.Plot(label="Decision boundary", elem_id="train-boundary")
+            show_test = gr.Checkbox(False, label="Show the test points too (hollow; each "
+                                           "frame costs the browser more to draw)",
+                                    elem_id="train-show-test")
+            losses = gr.Plot(label="Loss", elem_id="train-loss")
+    with gr.Row():
+        with gr.Column(scale=2, min_width=300):
+            with gr.Accordion("Your own points", open=False, elem_id="train-own"):
+                points_note = gr.Markdown(points_status([]), elem_id="train-points-note")
+                with gr.Row():
+                    gr.Checkbox(False, label="Click to add points", elem_id="train-click")
+                    point_class = gr.Radio(list(range(learning.MAX_CLASSES)), value=0,
+                                           label="Class of new points",
+                                           elem_id="train-point-class")
+                    point_value = gr.Slider(-1, 1, value=1, step=0.1,
+                                            label="Value of new points (regression)",
+                                            elem_id="train-point-value")
+                new_point = gr.Textbox(label="Add a point at x₁, x₂ (click the plane, or type "
+                                             "and press Enter)", placeholder="0.5, -0.3",
+                                       elem_id="train-point")
+                with gr.Row():
+                    upload = gr.UploadButton("Upload a CSV (x1, x2, label)",
+                                             file_types=[".csv", ".txt"], size="sm",
+                                             elem_id="train-upload")
+                    clear = gr.Button("Clear my points", size="sm", elem_id="train-clear")
+            link = gr.Textbox(label="Link to this setup (the address bar has it too)",
+                              interactive=False, buttons=["copy"], elem_id="train-link")
+        with gr.Column(scale=1, min_width=260):
+            save = gr.Button("Save the picture (PNG) and the numbers (CSV)", size="sm",
+                             elem_id="train-save")
+            saved = gr.File(label="Downloads", file_count="multiple", interactive=False,
+                            elem_id="train-files")
+        with gr.Column(scale=1, min_width=260):
+            run_numbers = gr.JSON(label="Numbers", elem_id="train-numbers")
+    # The points the trainer uses: yours while "Your points" is chosen, none otherwise.
+    points_used = gr.JSON([], visible=False)
+
+    # Train. Play makes sure the tab's run matches the settings, then streams it; the stream
+    # is the API's train_network too (a client's call starts from scratch).
+    settings = [dataset, noise, layers, activation, train_lr, batch, seed, features,
+                regularization, regularization_rate, problem, train_share, optimizer,
+                points_used, loss, dropout, train_momentum, beta1, beta2]
+    assert len(settings) == len(SETTINGS)
+    shown = [boundary, losses, status, network, run_numbers]
+    view = [show_test, show_neurons]
+    playing = play.click(prepare, [*settings, run], run, api_visibility="private",
+                         show_progress="hidden").then(
+        train_network, [dataset, noise, layers, activation, train_lr, batch, steps, seed,
+                        show_test, features, regularization, regularization_rate, problem,
+                        train_share, optimizer, points_used, loss, dropout, train_momentum,
+                        beta1, beta2, show_neurons, run], shown,
+        api_name="train_network", show_progress="hidden", concurrency_id="learning",
+        concurrency_limit=2)
+    # Pause does not cancel the stream: the stream sees the pause and draws it (see pause).
+    pause_button.click(pause, [*view, run], shown, api_visibility="private",
+                       show_progress="hidden")
+    step.click(step_once, [*settings, *view, run], [*shown, run], cancels=[playing],
+               api_visibility="private", show_progress="hidden")
+    reset_button.click(reset, [*settings, *view, run], [*shown, run], cancels=[playing],
+                       api_visibility="private", show_progress="hidden")
+    seed.submit(reset, [*settings, *view, run], [*shown, run], cancels=[playing],
+                api_visibility="private", show_progress="hidden")
+    if on_show:
+        gr.on(list(on_show), first_fill, [*settings, *view, run], [*shown, run],
+              api_visibility="private", show_progress="hidden")
+    # Settings that define the network start it afresh (if they changed); the learning rate,
+    # batch size and regularisation change it as it plays.
+    gr.on([dataset.input, activation.input, layers.submit, layers.blur, noise.release,
+           features.input, train_share.release, optimizer.input, train_momentum.release,
+           beta1.release, beta2.release, loss.input, dropout.release, points_used.change,
+           train_lr.input, batch.release, regularization.input, regularization_rate.input],
+          reconfigure, [*settings, *view, run], [*shown, run], api_visibility="private",
+          show_progress="hidden", trigger_mode="always_last")
+    problem.input(problem_changed, problem, dataset, api_visibility="private",
+                  show_progress="hidden").then(
+        reset, [*settings, *view, run], [*shown, run], cancels=[playing],
+        api_visibility="private", show_progress="hidden")
+    gr.on([show_test.input, show_neurons.input], redraw, [*view, run], shown,
+          api_visibility="private", show_progress="hidden")
+    preset.input(apply_preset, [preset, *view, run],
+                 [*[c for c in settings if c is not points_used], steps, why, *shown, run],
+                 cancels=[playing], api_visibility="private", show_progress="hidden")
+    # Own points: each one added (a click, or typed), a CSV, or cleared; "Your points" chosen.
+    gr.on([dataset.change, points.change], points_in_use, [dataset, points], points_used,
+          api_visibility="private", show_progress="hidden")
+    new_point.submit(add_point, [new_point, point_class, point_value, problem, points],
+                     [points, points_note, new_point], api_visibility="private",
+                 show_progress="hidden").then(
+        lambda: learning.OWN, None, dataset, api_visibility="private", show_progress="hidden")
+    upload.upload(read_csv, [upload, problem], [points, points_note],
+                  api_visibility="private", show_progress="hidden").then(
+        lambda: learning.OWN, None, dataset, api_visibility="private", show_progress="hidden")
+    clear.click(lambda p: ([], points_status([], p)), problem, [points, points_note],
+                api_visibility="private", show_progress="hidden")
+    save.click(downloads, [show_test, run], saved, api_visibility="private",
+               show_progress="hidden")
+    # The address: every setting change writes it (in the browser); a page opened with one
+    # restores its settings and seeded network.
+    address_inputs = [c if c is not points_used else points for c in settings]
+    gr.on([c.change for c in address_inputs], None, address_inputs, link,
+          js=address_js(), api_visibility="private", show_progress="hidden",
+          trigger_mode="always_last")
+    if on_load:
+        gr.on(list(on_load), restore, [*settings, *view, run],
+              [*[c for c in settings if c is not points_used], points, points_note, *shown,
+               run], api_visibility="private", show_progress="hidden")
+
+    return dataset, noise
