@@ -70,7 +70,8 @@ def classes_scale(k: int) -> list:
     neutral (unsure) to its colour (certain)."""
     scale = []
     for c in range(k):
-        scale += [[c / k, NEUTRAL], [(c + 1) / k - 1e-3, _alpha(CLASS_COLOURS[c], 0.6)]]
+        top = 1.0 if c == k - 1 else (c + 1) / k - 1e-3  # plotly's scale must end at 1
+        scale += [[c / k, NEUTRAL], [top, _alpha(CLASS_COLOURS[c], 0.6)]]
     return scale
 
 
@@ -139,8 +140,8 @@ def loss_figure(history: list[dict], regression: bool = False) -> plots.PlotData
                         yaxis={"type": "log", "title": {"text": "loss"}})
 
 
-TILE = 0.8  # a neuron's picture, in units of the spacing between neurons
-GAP = 2.4  # between layers
+TILE = 0.85  # a neuron's picture, in units of the spacing between neurons
+GAP = 1.9  # between layers
 
 
 def network_figure(neurons: dict, config: learning.Config, classes: int) -> plots.PlotData:
@@ -460,16 +461,30 @@ def apply_preset(name, show_test_points=False, show_neurons=True, run=None):
 REGULARIZATION_RATES = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 
 
-def dataset_choices(problem: str) -> list:
-    sets = learning.PROBLEMS.get(problem, learning.DATASETS)
-    names = {"xor": "XOR", "three": "Three classes", "gaussians": "Gaussian bumps"}
-    return [(names.get(k, k.capitalize()), k) for k in sets] + [("Your points", learning.OWN)]
+def dataset_choices() -> list:
+    """Every data set (a regression set says so), and your own points."""
+    names = {"xor": "XOR", "three": "Three classes", "plane": "Plane (regression)",
+             "gaussians": "Gaussian bumps (regression)"}
+    return [(names.get(k, k.capitalize()), k)
+            for k in [*learning.DATASETS, *learning.REGRESSION_SETS]] + [
+        ("Your points", learning.OWN)]
 
 
-def problem_changed(problem):
-    """Classification or regression: that problem's data sets, its first one chosen."""
-    choices = dataset_choices(problem)
-    return gr.update(choices=choices, value=choices[0][1])
+def problem_changed(problem, dataset):
+    """Classification or regression: a data set of that problem (the first, unless the one
+    chosen is one, or is your points)."""
+    sets = learning.PROBLEMS.get(problem)
+    if sets is None or dataset in sets or dataset == learning.OWN:
+        return gr.skip()
+    return next(iter(sets))
+
+
+def dataset_changed(dataset, problem):
+    """A data set chosen: the problem it is (your points keep the problem as it is)."""
+    for name, sets in learning.PROBLEMS.items():
+        if dataset in sets and name != problem:
+            return name
+    return gr.skip()
 
 
 # -- own points, the address, downloads -------------------------------------------------------
@@ -657,9 +672,6 @@ def restore(request: gr.Request, *values):
     if len(set(config.activations)) <= 1:
         s["activation"] = config.activations[0] if config.activations else config.activation
     updates = [s[k] for k in SETTINGS if k != "points"]
-    if s["problem"] == "regression":
-        updates[SETTINGS.index("dataset")] = gr.update(
-            choices=dataset_choices("regression"), value=s["dataset"])
     return (*updates, points, points_status(points, s["problem"]), *shown)
 
 
@@ -755,7 +767,7 @@ def build(on_show=(), on_load=()):
             problem = gr.Radio([("Classification", "classification"),
                                 ("Regression", "regression")], value="classification",
                                label="Problem", elem_id="train-problem")
-            dataset = gr.Radio(dataset_choices("classification"), value=DEFAULT.dataset,
+            dataset = gr.Radio(dataset_choices(), value=DEFAULT.dataset,
                                label="Data", elem_id="train-dataset")
             features = gr.CheckboxGroup([(label, name) for name, (label, _)
                                          in learning.FEATURES.items()],
@@ -893,13 +905,17 @@ def build(on_show=(), on_load=()):
               api_visibility="private", show_progress="hidden")
     # Settings that define the network start it afresh (if they changed); the learning rate,
     # batch size and regularisation change it as it plays.
-    gr.on([dataset.input, activation.input, layers.submit, layers.blur, noise.release,
+    gr.on([activation.input, layers.submit, layers.blur, noise.release,
            features.input, train_share.release, optimizer.input, train_momentum.release,
            beta1.release, beta2.release, loss.input, dropout.release, points_used.change,
            train_lr.input, batch.release, regularization.input, regularization_rate.input],
           reconfigure, [*settings, *view, run], [*shown, run], api_visibility="private",
           show_progress="hidden", trigger_mode="always_last")
-    problem.input(problem_changed, problem, dataset, api_visibility="private",
+    dataset.input(dataset_changed, [dataset, problem], problem, api_visibility="private",
+                  show_progress="hidden").then(
+        reconfigure, [*settings, *view, run], [*shown, run], api_visibility="private",
+        show_progress="hidden")
+    problem.input(problem_changed, [problem, dataset], dataset, api_visibility="private",
                   show_progress="hidden").then(
         reset, [*settings, *view, run], [*shown, run], cancels=[playing],
         api_visibility="private", show_progress="hidden")

@@ -145,3 +145,117 @@ def test_take_step_lowers_the_cost_of_the_batch():
     _, _, table2, new = tab.take_step(*args, params)
     assert new != params
     assert [row[1] for row in table2] == pytest.approx([row[-1] for row in table], abs=1e-5)
+
+
+# -- the trainer's new pictures, points, downloads and address -----------------------------------
+
+
+def test_network_figure_has_every_neuron_and_every_weight():
+    run = learning.Training(learning.Config.checked(layers="4, 3", features=["x1", "x2", "x1^2"]))
+    fig = load(net.network_figure(run.neurons(), run.config, run.classes))
+    heat = [t for t in fig.data if t.type == "heatmap"]
+    assert len(heat) == 3 + 4 + 3
+    lines = [t for t in fig.data if t.type == "scatter" and t.mode == "lines"]
+    segments = sum(len(t.x) // 3 for t in lines)
+    assert segments == 3 * 4 + 4 * 3 + 3 * 2  # every weight, once
+    marks = next(t for t in fig.data if t.type == "scatter" and t.mode == "markers"
+                 and t.text is not None and str(t.text[0]).startswith("weight"))
+    assert len(marks.text) == segments
+
+
+def test_boundary_figures_for_three_classes_and_for_regression():
+    three = learning.Training(learning.Config.checked(dataset="three", layers="4"))
+    fig = load(net.boundary_figure(three.boundary(9), three.data(), "t", classes=3))
+    assert fig.data[0].zmax == 3 and max(max(r) for r in fig.data[0].z) < 3
+    assert len(set(fig.data[1].marker.color)) == 3
+    plane = learning.Training(learning.Config.checked(dataset="plane", problem="regression"))
+    fig = load(net.boundary_figure(plane.boundary(9), plane.data(), "t", classes=1))
+    assert fig.data[0].zmin == -1 and fig.data[1].marker.colorscale
+
+
+def test_own_points_are_added_typed_or_clicked_and_capped():
+    points, note, box = net.add_point("0.5, -0.25", 2, 0.0, "classification", [])
+    assert points == [[0.5, -0.25, 2]] and "class 2: 1" in note and box == ""
+    points, _, _ = net.add_point("-1, 1", 0, 0.7, "regression", points)
+    assert points[-1] == [-1.0, 1.0, 0.7]
+    with pytest.raises(gr.Error, match="two numbers"):
+        net.add_point("left", 0, 0, "classification", [])
+    with pytest.raises(gr.Error, match="square"):
+        net.add_point("3, 0", 0, 0, "classification", [])
+    with pytest.raises(gr.Error, match="At most 500"):
+        net.add_point("0, 0", 0, 0, "classification", [[0, 0, 0]] * 500)
+    assert net.points_in_use("circles", points) == [] and net.points_in_use("own", points)
+
+
+def test_a_csv_of_points_is_read_with_or_without_a_header(tmp_path):
+    path = tmp_path / "points.csv"
+    path.write_text("x1,x2,label\n0.1,0.2,0\n-0.5,0.5,1\n0.3,-0.3,1\n0,0,0\n")
+    points, note = net.read_csv(str(path), "classification")
+    assert points[1] == [-0.5, 0.5, 1] and "4 points" in note
+    path.write_text("0.1,0.2\n")
+    with pytest.raises(gr.Error, match="could not be used"):
+        net.read_csv(str(path), "classification")
+
+
+def test_downloads_are_the_picture_and_every_frame_in_numbers():
+    from PIL import Image
+
+    *_, run = net.reset(*args(), False, True, None)
+    for _ in range(3):
+        run.step()
+        run.record()
+    picture, table = net.downloads(False, run)
+    image = Image.open(picture)
+    assert image.size == (480, 480) and len(set(image.getdata())) > 10
+    rows = open(table).read().splitlines()
+    assert rows[0].startswith("step,train_loss") and len(rows) == 1 + len(run.history)
+    with pytest.raises(gr.Error, match="Nothing to save"):
+        net.downloads(False, None)
+
+
+class Request:
+    def __init__(self, query):
+        self.query_params = query
+
+
+def test_an_address_restores_the_settings_and_the_seeded_run():
+    query = {"dataset": "xor", "layers": "4,4", "seed": "3", "features": "x1,x2,x1x2",
+             "regularization": "l2", "regularization_rate": "0.01", "learning_rate": "0.1",
+             "optimizer": "adam", "train_share": "0.3", "tab": "learning"}
+    out = net.restore(Request(query), *args(), False, True, None)
+    settings = dict(zip([k for k in net.SETTINGS if k != "points"], out))
+    assert settings["dataset"] == "xor" and settings["layers"] == "4, 4"
+    assert settings["seed"] == 3 and settings["features"] == ["x1", "x2", "x1x2"]
+    assert settings["learning_rate"] == 0.1 and settings["optimizer"] == "adam"
+    run = out[-1]
+    same = learning.Training(learning.Config.checked(
+        "xor", layers="4,4", seed=3, features=["x1", "x2", "x1x2"], optimizer="adam",
+        train_share=0.3), 0.1, 10, "l2", 0.01)
+    assert run.config == same.config and torch_equal(run, same)
+    # Nothing in the address: nothing changes; a bad setting: a warning, nothing changes.
+    assert all(isinstance(o, type(gr.skip())) for o in net.restore(Request({}), *args(),
+                                                                     False, True, None))
+    assert all(isinstance(o, type(gr.skip())) for o in net.restore(
+        Request({"layers": "99"}), *args(), False, True, None))
+    assert net.first_fill(Request(query), *args(), False, True, None)[0] == gr.skip()
+
+
+def torch_equal(a, b) -> bool:
+    return all((p == q).all() for p, q in zip(a.layers.parameters(), b.layers.parameters()))
+
+
+def test_points_in_the_address_are_your_points():
+    out = net.restore(Request({"points": "0.1,0.2,0;0.5,0.5,1;-0.5,0.4,1;0,0,0"}), *args(),
+                      False, True, None)
+    settings = dict(zip([k for k in net.SETTINGS if k != "points"], out))
+    assert settings["dataset"] == "own" and out[-1].config.points[0] == (0.1, 0.2, 0)
+
+
+def test_transformer_figures_are_valid_plotly():
+    from demos import learning_transformer as lt_tab
+
+    curve, attention, predictions, status, numbers = lt_tab.reset("repeat", 2, 2, 0, None)[:5]
+    fig = load(attention)
+    assert len([t for t in fig.data if t.type == "heatmap"]) == 4
+    assert len(load(curve).data) == 2 and "Step 0" in status and numbers["step"] == 0
+    assert predictions.count("<b>") == 24

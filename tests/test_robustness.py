@@ -56,6 +56,7 @@ NORMAL = {
                            learning_rate=0.3, batch_size=10, steps=20, seed=0),
     "/backprop_step": dict(dataset="xor", noise=0.05, point=0, batch_size=4, learning_rate=1,
                            activation="tanh"),
+    "/train_transformer": dict(task="repeat", layers=2, heads=2, steps=3, seed=0),
 }
 STRINGS = ["", " ", "\x00", "\x00abc\x07", "🙂" * 50, "مرحبا بالعالم", "<script>alert(1)</script>",
            "x" * 1_000_000]
@@ -122,7 +123,11 @@ TEXT_FIELDS = [("/generate_text", "prompt"), ("/next_token_distribution", "promp
                ("/quantize_model", "model"), ("/quantize_model", "granularity"),
                ("/ptq_vs_qat", "dataset"),
                ("/train_network", "layers"), ("/train_network", "learning_rate"),
-               ("/train_network", "dataset"), ("/descend", "surface"),
+               ("/train_network", "dataset"), ("/train_network", "features"),
+               ("/train_network", "regularization"), ("/train_network", "problem"),
+               ("/train_network", "optimizer"), ("/train_network", "loss"),
+               ("/train_network", "points"), ("/train_network", "activation"),
+               ("/train_transformer", "task"), ("/descend", "surface"),
                ("/backprop_step", "activation")]
 
 
@@ -144,7 +149,10 @@ NUMBER_FIELDS = [("/generate_text", f) for f in ("temperature", "max_new_tokens"
     ("/dream_digit", "digit"), ("/dream_digit", "steps"), ("/dream_digit", "seed"),
     ("/ptq_vs_qat", "bits")] + [
     ("/descend", f) for f in ("start_w1", "learning_rate", "momentum", "steps")] + [
-    ("/train_network", f) for f in ("noise", "learning_rate", "batch_size", "steps", "seed")] + [
+    ("/train_network", f) for f in ("noise", "learning_rate", "batch_size", "steps", "seed",
+                                    "regularization_rate", "train_share", "dropout", "momentum",
+                                    "beta1", "beta2")] + [
+    ("/train_transformer", f) for f in ("layers", "heads", "steps", "seed")] + [
     ("/backprop_step", f) for f in ("point", "batch_size", "learning_rate")]
 
 
