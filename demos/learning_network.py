@@ -7,6 +7,7 @@ your own points, the picture and the numbers to download)."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import math
@@ -140,76 +141,66 @@ def loss_figure(history: list[dict], regression: bool = False) -> plots.PlotData
                         yaxis={"type": "log", "title": {"text": "loss"}})
 
 
-TILE = 0.85  # a neuron's picture, in units of the spacing between neurons
-GAP = 1.9  # between layers
+TILE, ROW, COLUMN = 34, 42, 120  # px: a neuron's picture, and the spacing of rows and layers
 
 
-def network_figure(neurons: dict, config: learning.Config, classes: int) -> plots.PlotData:
-    """TensorFlow Playground's diagram: every input feature and hidden neuron as a small
-    picture of its output over the plane (blue −1, white 0, orange +1), and every weight as a
-    line from one picture to the next, orange positive, blue negative, thicker the larger."""
+def network_svg(neurons: dict, config: learning.Config, classes: int) -> str:
+    """TensorFlow Playground's diagram, as an SVG picture: every input feature and hidden
+    neuron as a small picture of its output over the plane (blue −1, white 0, orange +1), and
+    every weight as a line from one picture to the next, orange positive, blue negative,
+    thicker the larger (hover for the numbers). SVG, not a plotly figure: a browser redraws it
+    several times a second in a fraction of the time."""
     columns = [neurons["features"], *neurons["layers"]]
     names = [[learning.FEATURES[f][0] for f in config.features],
              *[[f"layer {i + 1}, neuron {j + 1} ({a})" for j in range(len(layer))]
                for i, (layer, a) in enumerate(zip(neurons["layers"], config.activations))]]
-    outputs = ["output (the value)"] if classes == 1 else [f"class {c}" for c in range(classes)]
+    outputs = ["the value"] if classes == 1 else [f"class {c}" for c in range(classes)]
     tallest = max(len(c) for c in [*columns, outputs])
+    top, left = 34, 46
+    width, height = left + len(columns) * COLUMN + 90, top + tallest * ROW + 6
 
-    def ys(n):
-        return [(n - 1) / 2 - j for j in range(n)]
+    def y(j, n):  # the centre of row j of n, the column centred on the tallest
+        return top + (tallest - n) * ROW / 2 + j * ROW + ROW / 2
 
-    n_grid = len(neurons["x"])
-    step = TILE / n_grid
-    traces, links, hover = [], {}, {"x": [], "y": [], "text": []}
-    for c, (maps, labels) in enumerate(zip(columns, names)):
-        for z, y, label in zip(maps, ys(len(maps)), labels):
-            traces.append({"type": "heatmap", "z": _r(z, 2),
-                           "x0": c * GAP - TILE / 2 + step / 2,
-                           "dx": step, "y0": y - TILE / 2 + step / 2, "dy": step, "zmin": -1,
-                           "zmax": 1, "colorscale": NEURON_SCALE, "showscale": False,
-                           "zsmooth": "best", "name": label,
-                           "hovertemplate": f"{label}: %{{z:.2f}} here<extra></extra>"})
-    # The links: layer i's weights (out x in) join column i to column i + 1 (the outputs last).
-    for i, w in enumerate(neurons["weights"]):
+    def x(c):
+        return left + c * COLUMN + TILE / 2
+
+    parts = []
+    for i, w in enumerate(neurons["weights"]):  # layer i joins column i to i + 1 (or outputs)
         n_in, n_out = len(w[0]), len(w)
+        x1 = x(i + 1) - (TILE / 2 if i + 1 < len(columns) else 8)
         for o, row in enumerate(w):
             for k, v in enumerate(row):
-                x0, y0 = i * GAP + TILE / 2, ys(n_in)[k]
-                end = TILE / 2 if i + 1 < len(columns) else 0.2  # an output is a dot
-                x1, y1 = (i + 1) * GAP - end, ys(n_out)[o]
-                width = min(int(abs(v) * 2) + 1, 6)  # 1 to 6 px, in steps of half a unit
-                key = (width, v >= 0)
-                links.setdefault(key, {"x": [], "y": []})
-                links[key]["x"] += [x0, x1, None]
-                links[key]["y"] += [y0, y1, None]
-                hover["x"].append(round(x0 + 0.3 * (x1 - x0), 3))
-                hover["y"].append(round(y0 + 0.3 * (y1 - y0), 3))
-                hover["text"].append(f"weight {v:+.3f}")
-    lines = [{"type": "scatter", "mode": "lines", "x": seg["x"], "y": [
-                 None if v is None else round(v, 3) for v in seg["y"]],
-              "line": {"width": width, "color": _alpha(ORANGE if positive else "#2563eb", 0.7)},
-              "hoverinfo": "skip", "showlegend": False}
-             for (width, positive), seg in sorted(links.items())]
-    last = len(columns)
-    out = {"type": "scatter", "mode": "markers+text", "x": [last * GAP] * len(outputs),
-           "y": ys(len(outputs)), "text": outputs, "textposition": "middle right",
-           "marker": {"size": 16, "color": ([ORANGE] if classes == 1 else
-                                            CLASS_COLOURS[:classes]),
-                      "line": {"width": 1, "color": "white"}},
-           "hoverinfo": "skip", "showlegend": False}
-    marks = {"type": "scatter", "mode": "markers", **hover, "marker": {"size": 6, "opacity": 0},
-             "hovertemplate": "%{text}<extra></extra>", "showlegend": False}
-    heads = [{"x": c * GAP, "y": (tallest - 1) / 2 + 0.75, "showarrow": False,
-              "text": "inputs" if c == 0 else f"layer {c}", "font": {"size": 11}}
-             for c in range(len(columns))]
-    heads.append({"x": last * GAP, "y": (tallest - 1) / 2 + 0.75, "showarrow": False,
-                  "text": "output", "font": {"size": 11}})
-    return plots.figure([*lines, *traces, out, marks], height=max(300, 40 * tallest + 100),
-                        title="Every neuron: its output over the plane", annotations=heads,
-                        margin=dict(l=10, r=10, t=40, b=10), showlegend=False, dragmode=False,
-                        xaxis={"visible": False, "range": [-0.6, last * GAP + 1.6]},
-                        yaxis={"visible": False, "scaleanchor": "x",
-                               "range": [-(tallest - 1) / 2 - 0.5, (tallest - 1) / 2 + 1.0]})
+                colour = ORANGE if v >= 0 else "#2563eb"
+                parts.append(
+                    f'<line x1="{x(i) + TILE / 2:.0f}" y1="{y(k, n_in):.1f}" x2="{x1:.0f}" '
+                    f'y2="{y(o, n_out):.1f}" stroke="{colour}" stroke-opacity="0.7" '
+                    f'stroke-width="{min(0.5 + 1.5 * abs(v), 6):.1f}"><title>weight '
+                    f'{v:+.3f}</title></line>')
+    for c, (maps, labels) in enumerate(zip(columns, names)):
+        for j, (z, label) in enumerate(zip(maps, labels)):
+            low, high = min(min(r) for r in z), max(max(r) for r in z)
+            parts.append(
+                f'<image href="{plots.heat_png(z, NEURON_SCALE, -1, 1)}" x="{x(c) - TILE / 2:.0f}"'
+                f' y="{y(j, len(maps)) - TILE / 2:.1f}" width="{TILE}" height="{TILE}" '
+                f'preserveAspectRatio="none"><title>{html.escape(label)}: from {low:.2f} to '
+                f'{high:.2f} over the plane</title></image>')
+            if c == 0:  # the features are named beside their pictures
+                parts.append(f'<text x="{x(0) - TILE / 2 - 4:.0f}" y="{y(j, len(maps)) + 4:.1f}"'
+                             f' text-anchor="end">{html.escape(label)}</text>')
+        head = "inputs" if c == 0 else f"layer {c}"
+        parts.append(f'<text x="{x(c):.0f}" y="20" text-anchor="middle">{head}</text>')
+    for j, name in enumerate(outputs):
+        colour = ORANGE if classes == 1 else CLASS_COLOURS[j]
+        cy = y(j, len(outputs))
+        parts.append(f'<circle cx="{x(len(columns)) - 8:.0f}" cy="{cy:.1f}" r="7" '
+                     f'fill="{colour}" stroke="white"/><text x="{x(len(columns)) + 4:.0f}" '
+                     f'y="{cy + 4:.1f}">{name}</text>')
+    parts.append(f'<text x="{x(len(columns)):.0f}" y="20" text-anchor="middle">output</text>')
+    return (f'<svg id="train-network-svg" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="The network: every neuron\'s output over the plane" '
+            f'style="width:100%;max-width:{width * 1.4:.0f}px;height:auto;font:11px '
+            f'system-ui,sans-serif;fill:{plots.FONT_COLOR}">{"".join(parts)}</svg>')
 
 
 STATUS_NOTES = {
@@ -270,7 +261,7 @@ def frame(run: learning.Training, entry: dict | None = None, note: str = "",
     return (boundary_figure(run.boundary(), run.data(), title, show_test is True, run.classes),
             loss_figure(run.history, run.regression),
             status_text(run, entry, note),
-            (network_figure(run.neurons(), config, run.classes) if show_neurons is not False
+            (network_svg(run.neurons(), config, run.classes) if show_neurons is not False
              else gr.skip()),
             numbers(entry))
 
@@ -833,7 +824,7 @@ def build(on_show=(), on_load=()):
                 pause_button = gr.Button("Pause", size="sm", elem_id="train-pause")
                 step = gr.Button("Step", size="sm", elem_id="train-step")
                 reset_button = gr.Button("Reset", size="sm", elem_id="train-reset")
-            network = gr.Plot(label="The network", elem_id="train-network")
+            network = gr.HTML(label="The network", elem_id="train-network")
             show_neurons = gr.Checkbox(True, label="Draw every neuron while it trains",
                                        elem_id="train-show-neurons")
             status = gr.Markdown(elem_id="train-status")

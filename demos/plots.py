@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import functools
 import html
+import io
 import json
 
 import plotly.graph_objects as go
@@ -149,3 +150,37 @@ def typed(array) -> dict:
     if a.ndim > 1:
         out["shape"] = ",".join(str(n) for n in a.shape)
     return out
+
+
+@functools.cache
+def _palette(stops: tuple) -> list[int]:
+    """256 RGB colours from a colour scale of ((position, "#rrggbb"), ...), for a "P" image."""
+    def rgb(colour):
+        return [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+
+    out = []
+    for i in range(256):
+        t = i / 255
+        for (a, ca), (b, cb) in zip(stops, stops[1:]):
+            if a <= t <= b:
+                f = (t - a) / (b - a) if b > a else 0.0
+                out += [round(x + (y - x) * f) for x, y in zip(rgb(ca), rgb(cb))]
+                break
+    return out
+
+
+def heat_png(z: list[list[float]], scale: list, zmin: float, zmax: float) -> str:
+    """A small grid of numbers as a PNG picture (a data: URI, row 0 at the bottom, as a plotly
+    heatmap draws it), coloured by `scale` (stops in "#rrggbb") from zmin to zmax. A figure
+    with dozens of tiny maps draws them as layout images: as many heatmap traces take a
+    browser far longer to draw on every frame."""
+    from PIL import Image
+
+    rows = [[min(max(round((v - zmin) / (zmax - zmin) * 255), 0), 255) if v == v else 128
+             for v in row] for row in reversed(z)]
+    image = Image.new("P", (len(rows[0]), len(rows)))
+    image.putpalette(_palette(tuple((float(a), c) for a, c in scale)))
+    image.putdata([v for row in rows for v in row])
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()

@@ -426,3 +426,120 @@ def test_learning_tab_descends_trains_pauses_steps_and_resets(page):
                            arg=f"goes {before}", timeout=10_000)
     assert costs()[0] == after
     shot(page, "learning-after")
+
+
+def train_settings(page) -> dict:
+    return page.evaluate("""() => ({
+      dataset: document.querySelector('#train-dataset input:checked')?.value,
+      layers: document.querySelector('#train-layers textarea, #train-layers input').value,
+      features: [...document.querySelectorAll('#train-features input:checked')]
+                  .map(e => e.parentElement.innerText.trim()),
+      regularization: document.querySelector('#train-regularization input:checked')?.value,
+      seed: document.querySelector('#train-seed input').value,
+      tab: document.querySelector('[role=tab][aria-selected=true]')?.innerText.trim(),
+    })""")
+
+
+def test_an_address_restores_a_learning_setup_and_its_seeded_run(browser, app_url):
+    query = ("tab=learning&dataset=xor&layers=4,4&seed=3&features=x1,x2,x1x2"
+             "&regularization=l2&regularization_rate=0.01")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{app_url}/?{query}")
+    page.wait_for_function("() => document.querySelector('#train-status')?.innerText"
+                           ".includes('L2 0.01')", timeout=30_000)
+    s = train_settings(page)
+    assert s["tab"] == "Learning" and s["dataset"] == "xor" and s["layers"] == "4, 4"
+    assert s["features"] == ["x₁", "x₂", "x₁x₂"] and s["regularization"] == "l2"
+    assert s["seed"] == "3"
+    page.wait_for_function("() => document.querySelectorAll('#train-network svg image')"
+                           ".length === 3 + 4 + 4", timeout=10_000)
+    wait_plot(page, "train-boundary", "p.layout.title.text.includes('network 3-4-4-2')")
+    first = boundary_z(page)
+    # A setting changed in the page goes into the address and the link box.
+    page.locator("#train-layers textarea, #train-layers input").first.fill("5, 4")
+    page.locator("#train-layers textarea, #train-layers input").first.press("Enter")
+    page.wait_for_function("() => location.search.includes('layers=5')", timeout=10_000)
+    link = page.locator("#train-link textarea, #train-link input").first
+    page.wait_for_function("() => document.querySelector('#train-link textarea, "
+                           "#train-link input').value.includes('layers=5')", timeout=10_000)
+    assert "seed=3" in link.input_value() and "features=x1%2Cx2%2Cx1x2" in link.input_value()
+    shot(page, "learning-address")
+    # The first address, opened again, draws the same seeded network.
+    other = browser.new_page(viewport={"width": 375, "height": 900})
+    other.goto(f"{app_url}/learning?{query}")
+    other.wait_for_function("() => document.querySelector('#train-status')?.innerText"
+                            ".includes('L2 0.01')", timeout=30_000)
+    wait_plot(other, "train-boundary", "p.layout.title.text.includes('network 3-4-4-2')")
+    assert boundary_z(other) == first
+    widths = other.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+    assert widths[0] <= widths[1]
+    shot(other, "learning-address-phone")
+    other.close()
+    page.close()
+
+
+def test_clicks_on_the_plane_add_points_that_the_network_learns(browser, app_url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{app_url}/learning")
+    page.wait_for_selector("#train-boundary .js-plotly-plot", timeout=30_000)
+    page.click("#train-own")  # open "Your own points"
+    page.locator("#train-click input").check()
+    area = page.locator("#train-boundary .nsewdrag").first.bounding_box()
+
+    def click(fx, fy):
+        page.locator("#train-boundary .nsewdrag").first.click(
+            position={"x": fx * area["width"], "y": fy * area["height"]}, force=True)
+
+    clicked = 0
+    for label, spots in ((0, [(0.2, 0.8), (0.25, 0.75), (0.3, 0.8)]),
+                         (1, [(0.8, 0.2), (0.75, 0.25), (0.7, 0.2)])):
+        page.locator(f"#train-point-class label:has-text('{label}')").click()
+        for fx, fy in spots:
+            click(fx, fy)
+            clicked += 1
+            page.wait_for_function(f"() => document.querySelector('#train-points-note')"
+                                   f".innerText.includes('{clicked} points')", timeout=10_000)
+            # the plot re-mounts with each point: measure it again
+            area = page.locator("#train-boundary .nsewdrag").first.bounding_box()
+    assert page.evaluate("() => document.querySelector('#train-dataset input:checked').value"
+                         ) == "own"
+    wait_plot(page, "train-boundary", "p.layout.title.text.startsWith('your points')")
+    wait_plot(page, "train-boundary", "p.data[1].x.length + 0 >= 3")
+    page.locator("#train-steps input").fill("300")
+    page.locator("#train-steps input").press("Enter")
+    page.click("#train-play")
+    page.wait_for_function("() => document.querySelector('#train-status').innerText"
+                           ".includes('Done')", timeout=30_000)
+    assert "accuracy 100.0%" in page.locator("#train-status").inner_text()
+    # The bottom-left clicks are class 0 (blue), the top-right ones class 1 (orange).
+    z = page.evaluate("() => document.querySelector('#train-boundary .js-plotly-plot')"
+                      ".data[0].z")
+    assert z[5][5] < 0.5 < z[-6][-6]
+    shot(page, "learning-own-points")
+    page.close()
+
+
+def test_a_transformer_learns_live_and_its_induction_head_is_marked(browser, app_url):
+    page = browser.new_page(viewport={"width": 375, "height": 900})
+    page.goto(f"{app_url}/learning")
+    page.wait_for_selector("#transformer-attention .js-plotly-plot", timeout=30_000)
+    assert "Step 0" in page.locator("#transformer-status").inner_text()
+    page.click("#transformer-play")
+    page.wait_for_function("() => document.querySelector('#transformer-status').innerText"
+                           ".includes('induction head formed')", timeout=60_000)
+    wait_plot(page, "transformer-curve",
+              "p.layout.annotations.some(a => a.text.includes('induction head forms'))")
+    page.click("#transformer-pause", force=True)
+    page.wait_for_function("() => document.querySelector('#transformer-status').innerText"
+                           ".includes('Paused')", timeout=20_000)
+    status = page.locator("#transformer-status").inner_text()
+    score = float(re.search(r"induction score ([\d.]+)", status).group(1))
+    assert score > 0.5
+    assert page.locator("#transformer-predictions :text('✓')").count() > 3
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+    assert widths[0] <= widths[1]
+    shot(page, "learning-transformer-phone")
+    page.click("#transformer-reset")
+    page.wait_for_function("() => document.querySelector('#transformer-status').innerText"
+                           ".includes('Step 0 ')", timeout=20_000)
+    page.close()

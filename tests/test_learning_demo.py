@@ -8,6 +8,7 @@ import pytest
 
 from demos import learning as tab
 from demos import learning_network as net
+from demos import plots
 from models import learning
 
 
@@ -150,17 +151,35 @@ def test_take_step_lowers_the_cost_of_the_batch():
 # -- the trainer's new pictures, points, downloads and address -----------------------------------
 
 
-def test_network_figure_has_every_neuron_and_every_weight():
+def test_network_picture_has_every_neuron_and_every_weight():
+    import re
+    import xml.etree.ElementTree as ET
+
     run = learning.Training(learning.Config.checked(layers="4, 3", features=["x1", "x2", "x1^2"]))
-    fig = load(net.network_figure(run.neurons(), run.config, run.classes))
-    heat = [t for t in fig.data if t.type == "heatmap"]
-    assert len(heat) == 3 + 4 + 3
-    lines = [t for t in fig.data if t.type == "scatter" and t.mode == "lines"]
-    segments = sum(len(t.x) // 3 for t in lines)
-    assert segments == 3 * 4 + 4 * 3 + 3 * 2  # every weight, once
-    marks = next(t for t in fig.data if t.type == "scatter" and t.mode == "markers"
-                 and t.text is not None and str(t.text[0]).startswith("weight"))
-    assert len(marks.text) == segments
+    svg = net.network_svg(run.neurons(), run.config, run.classes)
+    root = ET.fromstring(svg)  # well-formed
+    ns = "{http://www.w3.org/2000/svg}" if root.tag.startswith("{") else ""
+    assert len(root.findall(f"{ns}image")) == 3 + 4 + 3
+    lines = root.findall(f"{ns}line")
+    assert len(lines) == 3 * 4 + 4 * 3 + 3 * 2  # every weight, once
+    w = run.layers[0].weight[1, 2].item()  # input 3 (x1²) to neuron 2 of layer 1
+    assert lines[1 * 3 + 2].find(f"{ns}title").text == f"weight {w:+.3f}"
+    assert re.match(r"data:image/png;base64,", root.find(f"{ns}image").get("href"))
+    assert "x₁²" in svg and "class 1" in svg
+
+
+def test_a_neuron_picture_is_its_map_in_colour():
+    import base64
+    import io
+
+    from PIL import Image
+
+    z = [[-1.0, 0.0], [1.0, 1.0]]  # row 0 is the bottom of the plane
+    uri = plots.heat_png(z, net.NEURON_SCALE, -1, 1)
+    image = Image.open(io.BytesIO(base64.b64decode(uri.split(",")[1]))).convert("RGB")
+    assert image.size == (2, 2)
+    assert image.getpixel((0, 1)) == (0x25, 0x63, 0xeb)  # -1: blue, bottom left
+    assert image.getpixel((0, 0)) == (0xf9, 0x73, 0x16)  # +1: orange, top left
 
 
 def test_boundary_figures_for_three_classes_and_for_regression():
