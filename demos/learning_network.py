@@ -402,8 +402,12 @@ def reconfigure(*values):
     not a change). The learning rate, batch size and regularisation change the run as it is."""
     *settings, _, _, run = values
     s = _settings(settings)
-    if s["dataset"] == learning.OWN and not s["points"]:
-        return (gr.skip(), gr.skip(), points_status([]), gr.skip(), gr.skip(), run)
+    if s["dataset"] == learning.OWN:  # too few points yet: draw them, and say what is missing
+        try:
+            learning.check_points(s["points"] or [], s["problem"])
+        except ValueError:
+            return (points_figure(s["points"] or [], s["problem"]), gr.skip(),
+                    points_status(s["points"] or [], s["problem"]), gr.skip(), gr.skip(), run)
     checked = _checked(s)
     if isinstance(run, learning.Training) and run.config == checked[0]:
         _adjust(run, checked)
@@ -501,17 +505,27 @@ def add_point(xy, label, value, problem, points):
     return points, points_status(points, problem), ""
 
 
+def points_figure(points, problem) -> plots.PlotData:
+    """Your points alone, before there are enough of them to train on."""
+    edge = learning.EXTENT
+    blank = {"x": [-edge, edge], **({"value": [[0, 0], [0, 0]]} if problem == "regression"
+                                    else {"p": [[0.5, 0.5], [0.5, 0.5]]})}
+    data = {"x_train": [p[:2] for p in points], "y_train": [p[2] for p in points]}
+    return boundary_figure(blank, data, "your points (no network yet)")
+
+
 def points_status(points, problem="classification") -> str:
     if not points:
         return ("No points of your own yet. Choose *Your points*, tick *Click to add points*, "
                 "and click on the plane (or type x₁, x₂ and press Enter), or upload a CSV.")
+    many = f"{len(points)} point{'s' if len(points) != 1 else ''} of your own"
     if problem == "regression":
-        return f"{len(points)} points of your own."
+        return f"{many}."
     counts = [sum(1 for p in points if p[2] == c) for c in range(learning.MAX_CLASSES)]
     shown = ", ".join(f"class {c}: {n}" for c, n in enumerate(counts) if n)
     need = "" if len(points) >= learning.MIN_POINTS and sum(1 for n in counts if n) >= 2 else (
         f" Training needs at least {learning.MIN_POINTS} points of two classes.")
-    return f"{len(points)} points of your own ({shown}).{need}"
+    return f"{many} ({shown}).{need}"
 
 
 def read_csv(path, problem):
@@ -688,7 +702,8 @@ ADDRESS_JS = """
 (...values) => {
   const names = NAMES;
   const defaults = DEFAULTS;
-  const query = new URLSearchParams(window.location.search);
+  const host0 = document.querySelector("gradio-app[src]");
+  const query = new URLSearchParams(host0 ? "" : window.location.search);
   names.forEach((name, i) => {
     let v = values[i];
     if (name === "points") v = (v || []).map(p => p.join(",")).join(";");
@@ -698,10 +713,15 @@ ADDRESS_JS = """
     if (v === null || v === undefined || v === "" && name !== "layers" || same) query.delete(name);
     else query.set(name, String(v));
   });
-  if (!window.location.pathname.endsWith("/learning")) query.set("tab", "learning");
-  const address = window.location.pathname + (query.toString() ? "?" + query.toString() : "");
-  window.history.replaceState(null, "", address);
-  return window.location.origin + address;
+  // In someone else's page (a <gradio-app src=...> web component), the link is to our
+  // server, and the page's own address is left alone.
+  const host = document.querySelector("gradio-app[src]");
+  const base = host ? host.getAttribute("src").replace(/[/]$/, "")
+                    : window.location.origin + window.location.pathname;
+  if (!base.endsWith("/learning")) query.set("tab", "learning");
+  const search = query.toString() ? "?" + query.toString() : "";
+  if (!host) window.history.replaceState(null, "", window.location.pathname + search);
+  return base + search;
 }
 """
 
@@ -732,8 +752,9 @@ CLICK_JS = """
     if (!field) return;
     field.value = `${x.toFixed(3)}, ${y.toFixed(3)}`;
     field.dispatchEvent(new Event("input", {bubbles: true}));
-    field.dispatchEvent(new KeyboardEvent("keydown", {key: "Enter", code: "Enter",
-                                                      keyCode: 13, bubbles: true}));
+    for (const type of ["keydown", "keypress"])  // gradio's Textbox submits on keypress
+      field.dispatchEvent(new KeyboardEvent(type, {key: "Enter", code: "Enter", keyCode: 13,
+                                                   bubbles: true}));
   }, true);
 }
 """

@@ -447,6 +447,8 @@ def test_an_address_restores_a_learning_setup_and_its_seeded_run(browser, app_ur
     page.goto(f"{app_url}/?{query}")
     page.wait_for_function("() => document.querySelector('#train-status')?.innerText"
                            ".includes('L2 0.01')", timeout=30_000)
+    page.click("#train-more")  # open the accordion with the regularisation
+    page.wait_for_selector("#train-regularization input", timeout=10_000)
     s = train_settings(page)
     assert s["tab"] == "Learning" and s["dataset"] == "xor" and s["layers"] == "4, 4"
     assert s["features"] == ["x₁", "x₂", "x₁x₂"] and s["regularization"] == "l2"
@@ -498,7 +500,7 @@ def test_clicks_on_the_plane_add_points_that_the_network_learns(browser, app_url
             click(fx, fy)
             clicked += 1
             page.wait_for_function(f"() => document.querySelector('#train-points-note')"
-                                   f".innerText.includes('{clicked} points')", timeout=10_000)
+                                   f".innerText.includes('{clicked} point')", timeout=10_000)
             # the plot re-mounts with each point: measure it again
             area = page.locator("#train-boundary .nsewdrag").first.bounding_box()
     assert page.evaluate("() => document.querySelector('#train-dataset input:checked').value"
