@@ -87,6 +87,7 @@ def calls(digit):
 
 TRAINING = dict(dataset="circles", noise=0.05, layers="8, 8, 8", activation="tanh",
                 learning_rate=0.3, batch_size=10, steps=500, seed=0)
+TRANSFORMER = dict(task="repeat", layers=2, heads=2, steps=300, seed=0)
 
 
 def first_token(client, **kwargs) -> tuple[float, float]:
@@ -119,7 +120,8 @@ def _client(i: int, url: str, digit: str, seconds: float, ready, out) -> None:
     client = Client(url, verbose=False)
     rng = random.Random(i)
     mix = calls(digit)
-    names = [n for n in mix if n != "dream_digit"] + ["generate_text"] * 2 + ["train_network"]
+    names = [n for n in mix if n != "dream_digit"] + ["generate_text"] * 2 + [
+        "train_network", "train_transformer"]
     results = []
     ready.wait()
     deadline = time.perf_counter() + seconds
@@ -132,6 +134,8 @@ def _client(i: int, url: str, digit: str, seconds: float, ready, out) -> None:
                                top_k=40, top_p=0.95, seed=i, api_name="/generate_text")
             elif name == "train_network":  # a training run of 500 steps, streamed
                 client.predict(**TRAINING, api_name="/train_network")
+            elif name == "train_transformer":  # 300 steps of the transformer, streamed
+                client.predict(**TRANSFORMER, api_name="/train_transformer")
             else:
                 args, kwargs = mix[name]
                 client.predict(*args, **kwargs, api_name=f"/{name}")
