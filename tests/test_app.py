@@ -112,8 +112,11 @@ def test_nan_and_infinity_over_raw_http_are_refused_cleanly(app_url, client):
     for body in ('["bowl", 1, 1, NaN, 0, 5]', '["bowl", 1, 1, 0.1, Infinity, 5]'):
         answer = raw_call(app_url, "descend", f'{{"data": {body}}}')
         assert "event: error" in answer and "Traceback" not in answer, answer
+    # Over raw HTTP every input is sent (gradio_client fills in the defaults from the API info).
     answer = raw_call(app_url, "train_network",
-                      '{"data": ["xor", 0.05, "4", "tanh", NaN, 10, 5, 0, false]}')
+                      '{"data": ["xor", 0.05, "4", "tanh", NaN, 10, 5, 0, false, ["x1", "x2"], '
+                      '"none", 0, "classification", 0.5, "sgd", [], "cross_entropy", 0, 0.9, '
+                      '0.9, 0.999, true]}')
     assert "event: error" in answer and "Learning rate must be a finite" in answer, answer
     probs, _ = client.predict(logits="1, 2", temperature=1, api_name="/softmax")
     assert probs["label"].startswith("#2")

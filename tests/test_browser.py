@@ -486,11 +486,13 @@ def test_clicks_on_the_plane_add_points_that_the_network_learns(browser, app_url
     page.wait_for_selector("#train-boundary .js-plotly-plot", timeout=30_000)
     page.click("#train-own")  # open "Your own points"
     page.locator("#train-click input").check()
-    area = page.locator("#train-boundary .nsewdrag").first.bounding_box()
-
     def click(fx, fy):
-        page.locator("#train-boundary .nsewdrag").first.click(
-            position={"x": fx * area["width"], "y": fy * area["height"]}, force=True)
+        """Click at a fraction of the plot area (the plot re-mounts with each point: wait
+        for it, and measure it again)."""
+        area = page.locator("#train-boundary .nsewdrag").first
+        area.wait_for(state="visible", timeout=10_000)
+        box = area.bounding_box()
+        area.click(position={"x": fx * box["width"], "y": fy * box["height"]}, force=True)
 
     clicked = 0
     for label, spots in ((0, [(0.2, 0.8), (0.25, 0.75), (0.3, 0.8)]),
@@ -501,8 +503,6 @@ def test_clicks_on_the_plane_add_points_that_the_network_learns(browser, app_url
             clicked += 1
             page.wait_for_function(f"() => document.querySelector('#train-points-note')"
                                    f".innerText.includes('{clicked} point')", timeout=10_000)
-            # the plot re-mounts with each point: measure it again
-            area = page.locator("#train-boundary .nsewdrag").first.bounding_box()
     assert page.evaluate("() => document.querySelector('#train-dataset input:checked').value"
                          ) == "own"
     wait_plot(page, "train-boundary", "p.layout.title.text.startsWith('your points')")

@@ -188,8 +188,8 @@ def test_circles_on_squared_features_need_no_hidden_layer_through_the_api(client
 
 
 def test_l2_gives_smaller_weights_through_the_api(client):
-    *_, none = train(client, steps=2000)
-    *_, l2 = train(client, steps=2000, regularization="l2", regularization_rate=0.01)
+    *_, none = train(client, steps=1000)
+    *_, l2 = train(client, steps=1000, regularization="l2", regularization_rate=0.01)
     assert l2["weights_norm"] < none["weights_norm"]
 
 
@@ -216,12 +216,12 @@ def test_three_classes_and_own_points_through_the_api(client):
 
 
 def test_train_transformer_streams_and_an_induction_head_forms(client):
-    job = client.submit(task="repeat", layers=2, heads=2, steps=800, seed=0,
+    job = client.submit(task="repeat", layers=2, heads=2, steps=500, seed=0,
                         api_name="/train_transformer")
     curve, attention, predictions, status, numbers = job.result(timeout=120)
     frames = job.outputs()
     assert len(frames) >= 10
-    assert set(numbers) == {"step", "loss", "induction_score"} and numbers["step"] == 800
+    assert set(numbers) == {"step", "loss", "induction_score"} and numbers["step"] == 500
     assert frames[0][-1]["induction_score"] < 0.3 and numbers["induction_score"] > 0.5
     assert "induction head formed" in status
     heads = [t for t in figure(attention)["data"] if t["type"] == "heatmap"]

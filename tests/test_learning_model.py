@@ -322,12 +322,12 @@ def test_features_are_computed_from_each_point():
 
 
 def test_l2_keeps_the_weights_smaller_than_none_on_the_same_seeded_run():
-    _, _, none = trained(2000, dataset="circles")
-    _, _, l2 = trained(2000, dataset="circles", regularization="l2", rate=0.01)
-    _, _, l1 = trained(2000, dataset="circles", regularization="l1", rate=0.003)
+    _, _, none = trained(1000, dataset="circles")
+    _, _, l2 = trained(1000, dataset="circles", regularization="l2", rate=0.01)
+    _, _, l1 = trained(1000, dataset="circles", regularization="l1", rate=0.003)
     assert l2["weights_norm"] < 0.7 * none["weights_norm"]
     assert l1["weights_norm"] < none["weights_norm"]
-    assert l2["test_accuracy"] >= 0.95  # smaller weights, still a circle
+    assert l2["test_accuracy"] >= 0.9  # smaller weights, still a circle
 
 
 def test_l1_pushes_weights_to_zero_and_l2_is_its_gradient():

@@ -159,6 +159,8 @@ NUMBER_FIELDS = [("/generate_text", f) for f in ("temperature", "max_new_tokens"
 @pytest.mark.parametrize("api, field", NUMBER_FIELDS)
 def test_wrong_numbers(client, digit_png, api, field):
     for value in NUMBERS:
+        if (api, field) == ("/train_transformer", "steps") and value is None:
+            continue  # the default budget, a 15-second Play: tests/test_live_transformer.py
         check(client, api, {**NORMAL[api], field: value})
     still_normal(client, digit_png, api)
 
