@@ -809,36 +809,44 @@ class Training:
         the generator stops it at once (gradio does that when a visitor presses Step or Reset).
         Training takes TRAIN_SHARE of the time; the rest is left to other requests.
         """
-        steps = check_steps(steps)
-        start, first = time.perf_counter(), self.steps
-        training_time = 0.0
-        end = self.steps + steps
+        return paced(self, check_steps(steps), self._step, max_seconds, frame_seconds)
 
-        def state():
-            rate = (self.steps - first) / training_time if training_time else 0.0
-            return {**self.record(), "steps_per_second": rate}
 
-        if self.status != "diverged":
-            self.status = "training"
-        while self.status == "training" and self.steps < end:
-            if self.stopped:
-                return
-            frame_start = time.perf_counter()
-            with self.lock:
-                while (self.status == "training" and self.steps < end and not self.stopped
-                       and time.perf_counter() - frame_start < frame_seconds * TRAIN_SHARE):
-                    self._step()
-            training_time += time.perf_counter() - frame_start
-            if self.status == "training" and time.perf_counter() - start > max_seconds:
-                self.status = "capped"
-            if self.status == "training" and self.steps < end and not self.stopped:
-                yield state()
-                time.sleep(max(0.0, frame_seconds - (time.perf_counter() - frame_start)))
-        if self.status == "training":
-            self.status = "done"
-        if not self.stopped:
+
+def paced(run, steps: int, train_one, max_seconds: float, frame_seconds: float,
+          share: float = TRAIN_SHARE) -> Iterator[dict]:
+    """Train `run` (a Training, or the live transformer's Run: anything with steps, status,
+    stopped, lock and record()) for up to `steps` calls of `train_one` and `max_seconds`,
+    yielding `run.record()` plus "steps_per_second" about every `frame_seconds`, and once more
+    at the end. Training takes `share` of the time; the rest is left to other requests. A run
+    stopped from another thread ends at its next frame, without a last one."""
+    start, first, end = time.perf_counter(), run.steps, run.steps + steps
+    training_time = 0.0
+
+    def state():
+        rate = (run.steps - first) / training_time if training_time else 0.0
+        return {**run.record(), "steps_per_second": rate}
+
+    if run.status != "diverged":
+        run.status = "training"
+    while run.status == "training" and run.steps < end:
+        if run.stopped:
+            return
+        frame_start = time.perf_counter()
+        with run.lock:
+            while (run.status == "training" and run.steps < end and not run.stopped
+                   and time.perf_counter() - frame_start < frame_seconds * share):
+                train_one()
+        training_time += time.perf_counter() - frame_start
+        if run.status == "training" and time.perf_counter() - start > max_seconds:
+            run.status = "capped"
+        if run.status == "training" and run.steps < end and not run.stopped:
             yield state()
-
+            time.sleep(max(0.0, frame_seconds - (time.perf_counter() - frame_start)))
+    if run.status == "training":
+        run.status = "done"
+    if not run.stopped:
+        yield state()
 
 
 # -- 3. One step, seen: backpropagation by the chain rule in a 2-3-2 network ---------------------

@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from models.lazy import no_grad, torch
-from models.learning import FRAME_SECONDS, TRAIN_SHARE, choice, integer, number
+from models.learning import FRAME_SECONDS, TRAIN_SHARE, choice, integer, number, paced
 
 
 @dataclass(frozen=True)
@@ -257,30 +256,5 @@ class Run:
         "steps_per_second" about every `frame_seconds` and once at the end; training takes
         `share` of the time, the rest is left to other visitors. Closing the generator stops
         it."""
-        steps = integer(steps, "Steps", 1, MAX_STEPS)
-        start, first, end = time.perf_counter(), self.steps, self.steps + steps
-        training_time = 0.0
-
-        def state():
-            rate = (self.steps - first) / training_time if training_time else 0.0
-            return {**self.record(), "steps_per_second": rate}
-
-        self.status = "training"
-        while self.status == "training" and self.steps < end:
-            if self.stopped:
-                return
-            frame_start = time.perf_counter()
-            with self.lock:
-                while (self.status == "training" and self.steps < end and not self.stopped
-                       and time.perf_counter() - frame_start < frame_seconds * share):
-                    self.step()
-            training_time += time.perf_counter() - frame_start
-            if self.status == "training" and time.perf_counter() - start > max_seconds:
-                self.status = "capped"
-            if self.status == "training" and self.steps < end and not self.stopped:
-                yield state()
-                time.sleep(max(0.0, frame_seconds - (time.perf_counter() - frame_start)))
-        if self.status == "training":
-            self.status = "done"
-        if not self.stopped:
-            yield state()
+        return paced(self, integer(steps, "Steps", 1, MAX_STEPS), self.step, max_seconds,
+                     frame_seconds, share)
