@@ -18,6 +18,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import copy  # noqa: E402
+import json  # noqa: E402
 
 import gradio as gr  # noqa: E402
 from gradio import route_utils  # noqa: E402
@@ -67,13 +68,10 @@ def _build() -> gr.Blocks:
     # delete_cache: files handed to visitors (the attention CSVs) leave gradio's cache after a day.
     with gr.Blocks(title="Neural Playground", delete_cache=(3600, 86400)) as demo:
         gr.Markdown(HEADER)
-        with gr.Tabs() as tabs:
+        with gr.Tabs():
             for module in DEMOS:
                 with gr.Tab(module.TITLE, id=module.SLUG) as tab:
                     module.build(on_show=[tab.select], **_on_load(module, demo))
-        # ?tab=learning (a shared link to a setup in the Learning tab) opens that tab.
-        demo.load(tab_from_address, None, tabs, api_visibility="private",
-                  show_progress="hidden")
     # One page per demo, for embedding a single demo in a blog post: /digits, /attention, ...
     for module in DEMOS:
         with demo.route(module.TITLE, f"/{module.SLUG}", show_in_navbar=False):
@@ -93,17 +91,29 @@ def _on_load(module, demo: gr.Blocks) -> dict:
     return {"on_load": [demo.load]} if getattr(module, "READS_ADDRESS", False) else {}
 
 
-def tab_from_address(request: gr.Request):
-    """The tab named by ?tab=<slug> in the page's address, if there is one."""
-    slug = dict(request.query_params).get("tab") if request is not None else None
-    if slug in {m.SLUG for m in DEMOS}:
-        return gr.Tabs(selected=slug)
-    return gr.skip()
+# ?tab=learning (a link to a setup in the Learning tab) opens that tab, by clicking it as a
+# visitor would: its select event fills it (gr.Tabs(selected=...) from the server would show
+# the tab without firing it). Not inside someone else's page (a <gradio-app src=...>).
+TAB_JS = """() => {
+  const slug = new URLSearchParams(window.location.search).get("tab");
+  const title = (TITLES)[slug];
+  if (!title || document.querySelector("gradio-app[src]")) return;
+  let tries = 0;
+  const timer = setInterval(() => {
+    const tab = [...document.querySelectorAll("button[role=tab]")]
+      .find(b => b.innerText.trim() === title);
+    if (tab) tab.click();
+    if (tab || ++tries > 150) clearInterval(timer);
+  }, 100);
+}"""
 
 
 def page_js() -> str:
     """One function, run when the page loads, calling each demo's PAGE_JS (if it has one)."""
-    calls = "".join(f"({m.PAGE_JS})();" for m in DEMOS if getattr(m, "PAGE_JS", None))
+    titles = json.dumps({m.SLUG: m.TITLE for m in DEMOS})
+    scripts = [TAB_JS.replace("TITLES", titles)] + [
+        m.PAGE_JS for m in DEMOS if getattr(m, "PAGE_JS", None)]
+    calls = "".join(f"({js})();" for js in scripts)
     return f"() => {{ {calls} }}"
 
 

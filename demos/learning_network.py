@@ -487,7 +487,7 @@ def dataset_changed(dataset, problem):
 
 def add_point(xy, label, value, problem, points):
     """A click on the plane (or "x1, x2" typed): one more point of the chosen class (or value,
-    for regression). Returns the points and the data set to use (your points)."""
+    for regression). Returns (the points, what they are, the emptied point box)."""
     if not isinstance(xy, str) or not xy.strip():
         return gr.skip(), gr.skip(), gr.skip()
     try:
@@ -631,14 +631,11 @@ def boundary_png(boundary: dict, data: dict, classes: int, show_test: bool, size
     return image
 
 
-ADDRESS_KEYS = SETTINGS  # every setting goes in the address, under its API name
-
-
 def address_settings(request) -> dict:
-    """The settings written in the page's address (?dataset=xor&layers=4,4&seed=3&...), as
-    text; {} if it has none."""
+    """The settings written in the page's address under their API names (?dataset=xor&seed=3)
+    as text; {} if it has none."""
     query = dict(request.query_params) if request is not None else {}
-    return {k: _from_address(k, v) for k, v in query.items() if k in ADDRESS_KEYS}
+    return {k: _from_address(k, v) for k, v in query.items() if k in SETTINGS}
 
 
 def first_fill(request: gr.Request, *values):

@@ -447,6 +447,9 @@ def test_an_address_restores_a_learning_setup_and_its_seeded_run(browser, app_ur
     page.goto(f"{app_url}/?{query}")
     page.wait_for_function("() => document.querySelector('#train-status')?.innerText"
                            ".includes('L2 0.01')", timeout=30_000)
+    # The tab was opened as if clicked: its other sections drew themselves too.
+    page.wait_for_selector("#hill-map .js-plotly-plot", timeout=20_000)
+    page.wait_for_selector("#transformer-attention .js-plotly-plot", timeout=20_000)
     page.click("#train-more")  # open the accordion with the regularisation
     page.wait_for_selector("#train-regularization input", timeout=10_000)
     s = train_settings(page)
@@ -486,13 +489,25 @@ def test_clicks_on_the_plane_add_points_that_the_network_learns(browser, app_url
     page.wait_for_selector("#train-boundary .js-plotly-plot", timeout=30_000)
     page.click("#train-own")  # open "Your own points"
     page.locator("#train-click input").check()
+    page.wait_for_function("() => document.querySelector('#train-status')?.innerText"
+                           ".includes('Step 0')", timeout=20_000)  # drawn once: no re-mount due
+
     def click(fx, fy):
-        """Click at a fraction of the plot area (the plot re-mounts with each point: wait
-        for it, and measure it again)."""
-        area = page.locator("#train-boundary .nsewdrag").first
-        area.wait_for(state="visible", timeout=10_000)
-        box = area.bounding_box()
-        area.click(position={"x": fx * box["width"], "y": fy * box["height"]}, force=True)
+        """Click at a fraction of the plot area, where a visitor's mouse would (the plot
+        re-mounts with each point, so it is measured each time)."""
+        page.locator("#train-boundary").scroll_into_view_if_needed()
+        for _ in range(100):
+            box = page.locator("#train-boundary .nsewdrag").first.bounding_box()
+            if box:
+                break
+            page.wait_for_timeout(100)
+        page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+
+    def drawn(n):
+        """Wait for the picture of n points (below 4 all of them; then the training half)."""
+        shown = n if n < 4 else min(max(round(n * 0.5), 1), n - 1)
+        wait_plot(page, "train-boundary", "p.layout.title.text.startsWith('your points') && "
+                  f"p.data[1].x.length === {shown}", timeout=10_000)
 
     clicked = 0
     for label, spots in ((0, [(0.2, 0.8), (0.25, 0.75), (0.3, 0.8)]),
@@ -503,6 +518,7 @@ def test_clicks_on_the_plane_add_points_that_the_network_learns(browser, app_url
             clicked += 1
             page.wait_for_function(f"() => document.querySelector('#train-points-note')"
                                    f".innerText.includes('{clicked} point')", timeout=10_000)
+            drawn(clicked)
     assert page.evaluate("() => document.querySelector('#train-dataset input:checked').value"
                          ) == "own"
     wait_plot(page, "train-boundary", "p.layout.title.text.startsWith('your points')")
