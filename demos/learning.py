@@ -308,7 +308,8 @@ def _seen(dataset, noise, point, batch_size, learning_rate, activation, params):
     """((network figure, the passes in numbers, table), the weights after the step). The 2-3-2
     network has two outputs: with three classes, a regression or your own points chosen
     above, it steps on circles."""
-    if dataset in (learning.OWN, "three", *learning.REGRESSION_SETS):
+    if dataset in (learning.OWN, *learning.DATASETS, *learning.REGRESSION_SETS) and (
+            dataset not in learning.TWO_CLASS_SETS):
         dataset = "circles"
     try:
         data = learning.make_dataset(dataset, noise, 0)

@@ -250,6 +250,9 @@ DATASETS = {  # classification: label = class
     "spirals": "Two interleaved spirals: the hardest.",
     "three": "Three classes in three wedges of a disc: one output each, and a softmax over them.",
 }
+# The two-class sets: what a network with two outputs (the 2-3-2 one, the quantization tab's
+# comparison) can be shown on.
+TWO_CLASS_SETS = ("blobs", "circles", "xor", "spirals")
 REGRESSION_SETS = {  # regression: label = a number in [-1, 1]
     "plane": "A tilted plane: the value is (x₁ + x₂) / 2.",
     "gaussians": "Four bumps, two up and two down: the value is their sum.",

@@ -430,7 +430,7 @@ class RoundedTraining(learning.Training):
 
 PTQ_STEPS = 3_000  # the Learning tab's default run is 2,000 steps; a little more, for both
 PTQ_LEARNING_RATE = 0.1  # the preset's 0.3 makes rounded training erratic (seeds 0-2 tried)
-PTQ_DATASETS = tuple(learning.DATASETS)
+PTQ_DATASETS = learning.TWO_CLASS_SETS
 
 
 def ptq_vs_qat(bits=2, dataset="circles", seed=0) -> dict:

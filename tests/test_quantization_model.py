@@ -213,3 +213,11 @@ def test_the_shipped_samples_are_the_test_fixtures():
     assert quant.held_out_text() in (DATA / "shakespeare_heldout.txt").read_text(encoding="utf-8")
     assert (quant.EVAL / "sentiment_sample.tsv").read_bytes() == (
         DATA / "sentiment_heldout.tsv").read_bytes()
+
+
+def test_ptq_against_qat_is_offered_on_two_class_data_only():
+    # Its figures draw p(class 1): the Learning tab's three-class and regression sets are not
+    # for it.
+    assert quant.PTQ_DATASETS == ("blobs", "circles", "xor", "spirals")
+    with pytest.raises(ValueError):
+        quant.ptq_vs_qat(2, "three")
