@@ -62,7 +62,7 @@ NEURON_SCALE = [[0.0, "#2563eb"], [0.5, "#f3f4f6"], [1.0, "#f97316"]]  # -1 .. 1
 
 
 def _alpha(colour: str, alpha: float) -> str:
-    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = plots.rgb(colour)
     return f"rgba({r},{g},{b},{alpha})"
 
 
@@ -578,10 +578,6 @@ def downloads(show_test_points, run):
     return [picture, table]
 
 
-def _rgb(colour: str) -> tuple[int, int, int]:
-    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
-
-
 def boundary_png(boundary: dict, data: dict, classes: int, show_test: bool, size: int = 480):
     """The decision boundary and the points as a picture (what the tab draws, without plotly):
     each grid cell mixed from grey to its class's colour by how sure the network is."""
@@ -590,7 +586,7 @@ def boundary_png(boundary: dict, data: dict, classes: int, show_test: bool, size
     grey = (240, 240, 240)
 
     def mix(colour, t):
-        return tuple(round(g + (c - g) * t) for g, c in zip(grey, _rgb(colour)))
+        return tuple(round(g + (c - g) * t) for g, c in zip(grey, plots.rgb(colour)))
 
     if "value" in boundary:
         cells = [[mix(ORANGE if v >= 0 else "#2563eb", min(abs(v), 1)) for v in row]
@@ -615,7 +611,7 @@ def boundary_png(boundary: dict, data: dict, classes: int, show_test: bool, size
     def colour(y):
         if "value" in boundary:
             return mix(ORANGE if y >= 0 else "#2563eb", 0.3 + 0.7 * min(abs(y), 1))
-        return _rgb(CLASS_COLOURS[int(y) % len(CLASS_COLOURS)])
+        return plots.rgb(CLASS_COLOURS[int(y) % len(CLASS_COLOURS)])
 
     sets = [(data["x_train"], data["y_train"], False)]
     if show_test:
@@ -661,18 +657,20 @@ def restore(request: gr.Request, *values):
     except gr.Error as e:
         gr.Warning(f"The settings in the address could not be used: {e.message}")
         return (gr.skip(),) * (len(SETTINGS) + 7)
-    config, lr, batch, reg, rate = _checked(s)
+    # The controls show the settings as the run took them (checked, converted, normalised).
+    new = shown[-1]
+    config = new.config
     points = [list(p) for p in config.points] if config.points else []
     s = {**s, "dataset": config.dataset, "noise": config.noise,
-         "layers": ", ".join(map(str, config.layers)), "activation": ", ".join(
-             config.activations) if config.layers else config.activation,
-         "learning_rate": lr, "batch_size": batch, "seed": config.seed,
-         "features": list(config.features), "regularization": reg, "regularization_rate": rate,
+         "layers": ", ".join(map(str, config.layers)),
+         "activation": (config.activation if isinstance(config.activation, str)
+                        else ", ".join(config.activation)),
+         "learning_rate": new.learning_rate, "batch_size": new.batch_size,
+         "seed": config.seed, "features": list(config.features),
+         "regularization": new.regularization, "regularization_rate": new.regularization_rate,
          "problem": config.problem, "train_share": config.train_share,
          "optimizer": config.optimizer, "loss": config.loss, "dropout": config.dropout,
          "momentum": config.momentum, "beta1": config.betas[0], "beta2": config.betas[1]}
-    if len(set(config.activations)) <= 1:
-        s["activation"] = config.activations[0] if config.activations else config.activation
     updates = [s[k] for k in SETTINGS if k != "points"]
     return (*updates, points, points_status(points, s["problem"]), *shown)
 

@@ -11,7 +11,7 @@ import gradio as gr
 
 from demos import plots
 from models import live_transformer as lt
-from models.learning import TRAIN_SHARE
+from models.learning import TRAIN_SHARE, integer
 
 INTRO = """## 4. A transformer learns, live
 A tiny transformer (two layers, two heads, a width of 32: about 9,000 weights, from random)
@@ -172,16 +172,24 @@ def frame(run: lt.Run, state: dict | None = None):
             status_text(run, state), numbers)
 
 
-def _new(task, layers, heads, seed) -> lt.Run:
+def _checked(task, layers, heads, seed) -> tuple:
+    """(Task, layers, heads, seed), checked as the model checks them, or a gr.Error."""
     try:
-        return lt.Run(task, layers, heads, seed)
+        task, layers, heads, _, seed = lt.check(task, layers, heads, 1, seed)
     except ValueError as e:
         _fail(e)
+    return task, layers, heads, seed
 
 
-def _same(run, task, layers, heads, seed) -> bool:
-    return (isinstance(run, lt.Run) and run.task.name == task and run.layers == layers
-            and run.heads == heads and run.seed == seed)
+def _matching(run, task: lt.Task, layers: int, heads: int, seed: int) -> lt.Run:
+    """The tab's run if it has these (checked) settings, else a fresh one (the old one, if
+    playing, stops at its next frame)."""
+    if (isinstance(run, lt.Run) and run.task is task and run.layers == layers
+            and run.heads == heads and run.seed == seed):
+        return run
+    if isinstance(run, lt.Run):
+        run.stop()
+    return lt.Run(task.name, layers, heads, seed)
 
 
 _streaming: weakref.WeakSet = weakref.WeakSet()
@@ -191,14 +199,12 @@ def train_transformer(task="repeat", layers=2, heads=2, steps=None, seed=0, run=
     """Train the tiny transformer; stream (loss and induction score, every head's attention,
     the example's predictions, status, the numbers) several times a second. The tab passes
     its run, which goes on; a client starts afresh."""
+    checked = _checked(task, layers, heads, seed)
     try:
-        task, layers, heads, steps, seed = lt.check(
-            task, layers, heads, lt.TASKS[task].steps if steps is None and task in lt.TASKS
-            else steps, seed)
+        steps = integer(checked[0].steps if steps is None else steps, "Steps", 1, lt.MAX_STEPS)
     except ValueError as e:
         _fail(e)
-    if not _same(run, task.name, layers, heads, seed):
-        run = _new(task.name, layers, heads, seed)
+    run = _matching(run, *checked)
     run.stopped = False
     _streaming.add(run)
     try:
@@ -214,19 +220,9 @@ def train_transformer(task="repeat", layers=2, heads=2, steps=None, seed=0, run=
 
 def prepare(task, layers, heads, seed, run):
     """Before Play: the tab's run, or a fresh one if the settings changed."""
-    if not _same(run, task, _int(layers), _int(heads), _int(seed)):
-        if isinstance(run, lt.Run):
-            run.stop()
-        run = _new(task, layers, heads, seed)
+    run = _matching(run, *_checked(task, layers, heads, seed))
     run.stopped = False
     return run
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return value
 
 
 def step_once(task, layers, heads, seed, run):
@@ -238,7 +234,7 @@ def step_once(task, layers, heads, seed, run):
 def reset(task, layers, heads, seed, run):
     if isinstance(run, lt.Run):
         run.stop()
-    run = _new(task, layers, heads, seed)
+    run = _matching(None, *_checked(task, layers, heads, seed))
     return (*frame(run), run)
 
 

@@ -152,12 +152,14 @@ def typed(array) -> dict:
     return out
 
 
+def rgb(colour: str) -> tuple[int, int, int]:
+    """"#rrggbb" as (r, g, b)."""
+    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+
+
 @functools.cache
 def _palette(stops: tuple) -> list[int]:
     """256 RGB colours from a colour scale of ((position, "#rrggbb"), ...), for a "P" image."""
-    def rgb(colour):
-        return [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
-
     out = []
     for i in range(256):
         t = i / 255

@@ -520,7 +520,7 @@ class Config:
                 problem="classification", train_share=0.5, optimizer="sgd", momentum=0.9,
                 beta1=0.9, beta2=0.999, loss="cross_entropy", dropout=0.0, points=None):
         problem = choice(problem, "problem", PROBLEMS)
-        if points is not None and not (isinstance(points, (list, tuple)) and not points):
+        if points not in (None, [], ()):  # anything else is checked as points
             points = check_points(points, problem)
             dataset = OWN
         elif dataset == OWN:
