@@ -23,6 +23,7 @@ import json  # noqa: E402
 import gradio as gr  # noqa: E402
 from gradio import route_utils  # noqa: E402
 from gradio.routes import ORJSONResponse  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 from starlette.routing import Route  # noqa: E402
 
 from demos import (  # noqa: E402
@@ -56,10 +57,12 @@ THEME = gr.themes.Soft(
 
 
 def build_app() -> gr.Blocks:
-    # Both reach into gradio (demos/gradio_internals.py says why): no FastAPI app is built
-    # while the app is, and a new session does not copy the config of every block.
+    # These reach into gradio (demos/gradio_internals.py says why): no FastAPI app is built
+    # while the app is, a new session does not copy the config of every block, and every
+    # error message is escaped.
     if os.environ.get("NP_LEAN_SESSIONS", "1") != "0":  # 0: gradio's own sessions, to compare
         gradio_internals.lean_sessions()
+    gradio_internals.escaped_errors()  # gradio renders an error as HTML: it quotes a client
     with gradio_internals.no_app_until_launch():
         return _build()
 
@@ -93,11 +96,23 @@ def _on_load(module, demo: gr.Blocks) -> dict:
 
 # ?tab=learning (a link to a setup in the Learning tab) opens that tab, by clicking it as a
 # visitor would: its select event fills it (gr.Tabs(selected=...) from the server would show
-# the tab without firing it). Not inside someone else's page (a <gradio-app src=...>).
+# the tab without firing it). A visitor's click on a tab writes it in the address, so that a
+# reload or a copied link opens the tab that was showing. Neither inside someone else's page
+# (a <gradio-app src=...>).
 TAB_JS = """() => {
+  if (document.querySelector("gradio-app[src]")) return;
+  const titles = TITLES;
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest && event.target.closest("button[role=tab]");
+    const slug = button && Object.keys(titles).find(s => titles[s] === button.innerText.trim());
+    const query = new URLSearchParams(window.location.search);
+    if (!slug || query.get("tab") === slug) return;
+    query.set("tab", slug);
+    window.history.replaceState(null, "", window.location.pathname + "?" + query.toString());
+  }, true);
   const slug = new URLSearchParams(window.location.search).get("tab");
-  const title = (TITLES)[slug];
-  if (!title || document.querySelector("gradio-app[src]")) return;
+  const title = titles[slug];
+  if (!title) return;
   let tries = 0;
   const timer = setInterval(() => {
     const tab = [...document.querySelectorAll("button[role=tab]")]
@@ -154,6 +169,59 @@ def embed_routes(demo: gr.Blocks) -> list[Route]:
     return [route(module.SLUG) for module in DEMOS]
 
 
+# What a client may send. A file: a drawing is a few kilobytes, a CSV of 500 points some 10 KB;
+# gradio keeps uploads a day, so without a limit a client could fill the disk. A request's whole
+# body (a JSON call, a form of many files): gradio's parsers read it into memory first.
+MAX_FILE_SIZE = "5mb"
+MAX_BODY_BYTES = 8 * 2**20
+
+
+class BodyLimit:
+    """ASGI middleware: a request whose body is over `limit` bytes is answered 413 (Payload Too
+    Large), by its Content-Length before anything is read, or as soon as its chunks pass it."""
+
+    def __init__(self, app, limit: int = MAX_BODY_BYTES):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.limit:
+            return await self.refuse(send)
+        seen, started = 0, False
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise TooLarge
+            return message
+
+        async def sending(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, sending)
+        except TooLarge:
+            if not started:
+                await self.refuse(send)
+
+    async def refuse(self, send):
+        body = f"The request is larger than {self.limit // 2**20} MB.".encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class TooLarge(Exception):
+    pass
+
+
 # The demo pages are for embedding, not browsing: gradio would show a bar with one link, "Home",
 # on every page (leaving an embedded demo for the whole app). gr.Navbar(visible=False) does not
 # hide it when the page loads (gradio issue #12532), so a rule does.
@@ -165,7 +233,9 @@ def launch(demo: gr.Blocks, **kwargs):
     # show_error: a value a component itself refuses (text where a number belongs) reaches the
     # client as the component's own sentence, not as "the app raised an exception".
     return demo.launch(theme=THEME, css=CSS, js=page_js(), ssr_mode=False, show_error=True,
-                       app_kwargs={"routes": embed_routes(demo)}, **kwargs)
+                       max_file_size=MAX_FILE_SIZE,
+                       app_kwargs={"routes": embed_routes(demo),
+                                   "middleware": [Middleware(BodyLimit)]}, **kwargs)
 
 
 if __name__ == "__main__":

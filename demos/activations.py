@@ -9,6 +9,7 @@ import gradio as gr
 import plotly.graph_objects as go
 
 from demos import plots
+from demos.messages import fail
 from models import activations as act
 
 TITLE = "Activation functions"
@@ -116,7 +117,7 @@ def plot_activations(functions, x_min, x_max, show_derivatives=True, alpha=0.1,
         table = _probe_table(act.probe(functions, probe_x, alpha), probe_x) \
             if probe_x is not None else ""
     except (ValueError, TypeError) as e:
-        raise gr.Error(str(e)) from None
+        fail(e)
     figure = curves_figure(data, bool(show_derivatives), probe_x, bool(shade_saturation))
     return figure, _formulas(list(data["functions"])), table
 
@@ -125,7 +126,7 @@ def plot_neuron(function, w, b, alpha=0.1):
     try:
         data = act.neuron(function, w, b, alpha=alpha)
     except (ValueError, TypeError) as e:
-        raise gr.Error(str(e)) from None
+        fail(e)
     label = act.FUNCTIONS[function].label
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=data["x"], y=data["plain"], name=f"{label}(x)",
@@ -144,7 +145,7 @@ def softmax(logits, temperature):
         values = act.parse_logits(logits)
         probs = act.softmax(values, temperature)
     except (ValueError, TypeError) as e:
-        raise gr.Error(str(e)) from None
+        fail(e)
     names = [f"#{i + 1} ({v:g})" for i, v in enumerate(values)]
     result = {n: float(p) for n, p in zip(names, probs)}
     t = float(temperature)

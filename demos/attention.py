@@ -6,16 +6,13 @@ tokens) does), so they are tested with made-up arrays."""
 from __future__ import annotations
 
 import csv
-import hashlib
-import io
-import tempfile
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
 import plotly.graph_objects as go
 
-from demos import plots
+from demos import files, plots
+from demos.messages import fail
 from models import attention, registry
 
 TITLE = "Attention"
@@ -130,24 +127,14 @@ def focus_bars(tokens: list[str], row: np.ndarray, token_index: int) -> go.Figur
                        margin=dict(l=50, r=20, t=50, b=90))
 
 
-def _fail(e: Exception):
-    raise gr.Error(str(e)) from None
-
-
-CSV_DIR = Path(tempfile.gettempdir()) / "neural-playground-csv"
-
 
 def _csv(tokens: list[str], weights: np.ndarray, name: str) -> str:
-    """The map as a CSV table (rows: attending tokens; columns: attended tokens). Named by its
-    content, so asking again for the same map rewrites one file instead of adding another."""
+    """The map as a CSV table (rows: attending tokens; columns: attended tokens)."""
     rows = [[f"{name}: from \\ to", *tokens]] + [
         [t, *(f"{v:.5f}" for v in row)] for t, row in zip(tokens, np.asarray(weights))]
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
-    data = buffer.getvalue()
-    CSV_DIR.mkdir(exist_ok=True)
-    path = CSV_DIR / f"attention-{hashlib.sha256(data.encode()).hexdigest()[:16]}.csv"
-    path.write_text(data, encoding="utf-8", newline="")
+    path = files.folder("attention-") / "attention.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
     return str(path)
 
 
@@ -164,7 +151,7 @@ def attention_map(text, model="sentiment-minilm", layer=1, head="mean", focus=No
         result = attention.attentions(model, text)
         weights, name = attention.select(result, layer, head)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     tokens = result["tokens"]
     n_layers, n_heads = result["weights"].shape[:2]
     kind = ("causal: each token sees only the past" if result["causal"]
@@ -187,7 +174,7 @@ def attention_csv(text, model="sentiment-minilm", layer=1, head="mean"):
         result = attention.attentions(model, text)
         weights, name = attention.select(result, layer, head)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     return _csv(result["tokens"], weights, name)
 
 
@@ -196,7 +183,7 @@ def on_model(model, layer, head):
     try:
         n_layers, n_heads = attention.shape(model)
     except ValueError as e:
-        _fail(e)
+        fail(e)
     try:
         attention._index(head, n_heads, "Head")
     except ValueError:  # a head this model does not have (or an aggregate)
@@ -215,7 +202,7 @@ def attention_pair(text, both=True):
         try:
             result = attention.attentions(key, text)
         except (ValueError, TypeError) as e:
-            _fail(e)
+            fail(e)
         n_layers = result["weights"].shape[0]
         weights, name = attention.select(result, n_layers, "mean")
         figures.append(attention_heatmap(result["tokens"], weights, f"{result['model']}: {name}"))

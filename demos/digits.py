@@ -7,7 +7,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from demos import digits_inside, plots
+from demos import digits_inside, gradio_internals, plots
+from demos.messages import fail
 from models import digits
 
 TITLE = "Digits"
@@ -143,7 +144,7 @@ def classify(sketch: dict | None):
         result = digits.classify_sketch(sketch.get("background"), sketch.get("layers"),
                                         sketch.get("composite"))
     except ValueError as e:
-        raise gr.Error(str(e)) from None
+        fail(e)
     if result["image"] is None:
         blank = plots.empty("Nothing drawn yet")
         return None, result["message"], blank, blank, plots.empty("Nothing drawn yet", 460)
@@ -166,9 +167,9 @@ def build(on_show=()):  # filled when built: `on_show` is not needed
     gr.Markdown(INTRO)
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
-            sketch = gr.Sketchpad(label="Draw here", type="numpy", canvas_size=CANVAS,
-                                  brush=BRUSH, layers=False, height=340, width=340,
-                                  elem_id="digit-sketchpad")
+            sketch = gradio_internals.bounded(gr.Sketchpad(
+                label="Draw here", type="numpy", canvas_size=CANVAS, brush=BRUSH, layers=False,
+                height=340, width=340, elem_id="digit-sketchpad"))
             clear = gr.ClearButton([sketch], value="Clear", elem_id="digit-clear")
             examples = gr.Examples(EXAMPLES, inputs=sketch, examples_per_page=12,
                                    label="Held-out MNIST digits, and two non-digits (click one)",

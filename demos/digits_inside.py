@@ -10,6 +10,7 @@ import gradio as gr
 import numpy as np
 
 from demos import plots
+from demos.messages import fail
 from demos.plots import DIVERGING, typed
 
 INTRO = """### Inside the convolutional network
@@ -27,9 +28,6 @@ local patterns separate the digits it saw, not what a digit looks like. "Despite
 the number, it can never draw them." The small network's verdict on the same picture shows
 that two networks read it differently."""
 
-
-def _fail(e: Exception):
-    raise gr.Error(str(e)) from None
 
 
 def image_of(sketch) -> np.ndarray:
@@ -147,7 +145,7 @@ def digit_layers(sketch, layer="conv1", before=False):
     try:
         result = digit_inside.layers(image_of(sketch))
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     names = [layer_["name"] for layer_ in result["layers"]]
     chosen = next((x for x in result["layers"] if x["name"].startswith(str(layer))),
                   result["layers"][0])
@@ -181,7 +179,7 @@ def digit_pixel(sketch, channel=0, row=14, col=14):
     try:
         r = digit_inside.pixel(image_of(sketch), "conv1", channel, row, col)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     return r, pixel_markdown(r)
 
 
@@ -191,7 +189,7 @@ def try_kernel(sketch, kernel="vertical edge"):
     try:
         r = digit_inside.apply_kernel(image_of(sketch), kernel)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     k = "  ".join(" ".join(f"{v:g}" for v in row) for row in r["kernel"])
     return (image_figure(r["output"], f"Your kernel ({k}) slid over the drawing",
                          diverging=True),
@@ -207,7 +205,7 @@ def digit_saliency(sketch):
     try:
         r = digit_inside.saliency(image_of(sketch))
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     public = {"cnn": _rounded(r["cnn"]), "mlp": _rounded(r["mlp"]), "method": r["method"],
               "cnn_label": r["cnn_label"], "mlp_label": r["mlp_label"]}
     return (public,
@@ -223,7 +221,7 @@ def first_layer(sketch):
     try:
         return first_layer_figure(digit_inside.first_layer(image_of(sketch)))
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
 
 
 def look_inside(sketch, layer, before):
@@ -240,7 +238,7 @@ def dream_digit(digit=3, steps=300, seed=0):
     try:
         r = digit_inside.dream(digit, steps, seed)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     d = str(r["digit"])
     public = {"image": _rounded(r["image"]), "cnn": r["cnn"], "mlp": r["mlp"],
               "digit": r["digit"], "steps": r["steps"], "seed": r["seed"]}

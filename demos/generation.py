@@ -9,6 +9,7 @@ import gradio as gr
 import plotly.graph_objects as go
 
 from demos import plots
+from demos.messages import fail
 from models import generation, registry
 
 TITLE = "Text generation"
@@ -56,9 +57,6 @@ The **seed** fixes that randomness: the same seed and settings write the same te
 1 for a fair coin, 12 for all 4,096 tokens equally likely.
 """
 
-
-def _fail(e: Exception):
-    raise gr.Error(str(e)) from None
 
 
 def _model(model) -> str | None:
@@ -198,7 +196,7 @@ def generate_text(prompt, temperature=DEFAULTS["temperature"],
                      "tokens per second**")
         yield (*_render(prompt, state, settings, speed), state)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
 
 
 def _state_for(prompt, state, model) -> dict:
@@ -228,7 +226,7 @@ def step_token(prompt, temperature=DEFAULTS["temperature"], top_k=DEFAULTS["top_
                          f"Step {len(state['ids'])}: token {how} "
                          f"(p = {result['probability']:.1%})"), state)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
 
 
 def choose_token(choice, prompt, temperature, top_k, top_p, seed, model, state):
@@ -252,7 +250,7 @@ def refresh(prompt, temperature, top_k, top_p, model, state):
         settings = dict(temperature=temperature, top_k=top_k, top_p=top_p)
         return (*_render(prompt, state, settings), state)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
 
 
 def next_token_distribution(prompt, temperature=1.0, top_k=0, top_p=1.0, model=None):
@@ -264,7 +262,7 @@ def next_token_distribution(prompt, temperature=1.0, top_k=0, top_p=1.0, model=N
         settings = dict(temperature=temperature, top_k=top_k, top_p=top_p)
         text, status, tokens, chart, label, choices = _render(prompt, state, settings)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     return label, chart, text, status, tokens, choices, state
 
 

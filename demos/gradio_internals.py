@@ -1,12 +1,23 @@
-"""The two places where the app reaches into gradio's internals, written for gradio 6.31.0.
+"""The places where the app reaches into gradio's internals, written for gradio 6.31.0.
 
-Both are there for speed alone, and are checked by tests/test_gradio_internals.py, which fails
-loudly (naming what moved) when a new gradio changes what they rely on:
+They are checked by tests/test_gradio_internals.py, which fails loudly (naming what moved) when
+a new gradio changes what they rely on:
+
+- `bounded(sketchpad)`: gradio's Sketchpad, bounded. gradio decodes every picture a client sends in
+  full before any of our code runs (a 12,000 x 12,000 PNG of 580 KB became 4.9 GB of memory),
+  takes any number of layers, and keeps every drawing the browser uploads (its `accept_blobs`
+  server function) until an event reads it, extending a list to whatever index a client names.
+  This one reads each picture's size from its header and refuses one over MAX_PIXELS, or more
+  than MAX_LAYERS layers, before anything is decoded; and it keeps at most MAX_PENDING drawings
+  waiting.
 
 - `no_app_until_launch()`: gradio builds a whole FastAPI app (some 90 routes) each time a
   Blocks or one of its pages closes, and again when the queue is set, for a mounted app's
   sake; launch() then builds the one it serves. With a page per demo that is many apps nobody
   serves. While this is open, they are not built.
+- `escaped_errors()`: every error a client receives (gradio's `error_payload`, the one function
+  that turns an exception into the message sent) is HTML-escaped, ours and gradio's own (a
+  Dropdown quoting the value it refused): gradio renders the message as HTML.
 - `lean_sessions()`: every new session (a browser tab, or a REST call with a session_hash of its
   own, or none) made `gradio.state_holder.SessionState`, which copies the config of every
   block of the app (`config_for_block`: `get_config()` and `inspect.signature` on each of
@@ -20,11 +31,18 @@ loudly (naming what moved) when a new gradio changes what they rely on:
 from __future__ import annotations
 
 import inspect
+import io
 import os
 from contextlib import contextmanager
 
 import gradio as gr
+import PIL.Image
+from fastapi import HTTPException
 from gradio import state_holder
+from gradio.components import image_editor
+from gradio.components.base import server
+
+from demos.messages import escaped, fail
 
 GRADIO_VERSION = "6.31.0"  # what this file was written against (requirements.txt pins it)
 GRADIO_SESSION_STATE = state_holder.SessionState  # gradio's own, before lean_sessions()
@@ -77,9 +95,94 @@ class LeanSessionState(state_holder.SessionState):
         pass
 
 
+GRADIO_ERROR_PAYLOAD = gr.utils.error_payload  # gradio's own, before escaped_errors()
+
+
+def escaped_error_payload(error, show_error):
+    content = GRADIO_ERROR_PAYLOAD(error, show_error)
+    if isinstance(content.get("error"), str):
+        content["error"] = escaped(content["error"])
+    return content
+
+
+def escaped_errors() -> None:
+    """Every error message a client receives is escaped (see the top)."""
+    from gradio import queueing
+
+    gr.utils.error_payload = queueing.error_payload = escaped_error_payload
+
+
 def lean_sessions() -> None:
     """New sessions are LeanSessionState from now on (StateHolder makes them by this name)."""
     state_holder.SessionState = LeanSessionState
+
+
+# A drawing is 280 x 280 pixels; a picture sent through the API may be larger (it is reduced
+# before any arithmetic), up to this many pixels (2,000 x 2,000), in each of at most this many
+# layers (the canvas sends one).
+MAX_PIXELS = 4_000_000
+MAX_LAYERS = 3
+MAX_PENDING = 256  # drawings uploaded by browsers and not yet read by an event
+
+
+def picture_size(file) -> tuple[int, int]:
+    """(width, height) from a picture's header, without decoding it; a sentence if it is not a
+    picture. `file`: gradio's FileData (an upload in its cache) or the bytes a browser sent."""
+    try:
+        source = io.BytesIO(file) if isinstance(file, (bytes, bytearray)) else file.path
+        with PIL.Image.open(source) as image:
+            return image.size
+    except (OSError, ValueError, SyntaxError, PIL.Image.DecompressionBombError):
+        fail("That file is not a picture this app can read: send a PNG or JPEG drawing.")
+
+
+def check_picture_parts(background, layers, composite) -> None:
+    """Refuse, with a sentence, a drawing with too many layers or a part over MAX_PIXELS."""
+    layers = layers or []
+    if len(layers) > MAX_LAYERS:
+        fail(f"A drawing has at most {MAX_LAYERS} layers; this one has {len(layers):,}.")
+    for part in (background, composite, *layers):
+        if part is None:
+            continue
+        width, height = picture_size(part)
+        if width * height > MAX_PIXELS:
+            fail(f"The picture is {width:,} × {height:,} pixels; at most {MAX_PIXELS:,} pixels "
+                 "(2,000 × 2,000) are read. The canvas is 280 × 280: send a smaller picture.")
+
+
+def bounded(sketchpad: gr.Sketchpad) -> gr.Sketchpad:
+    """The same Sketchpad, refusing oversized pictures before decoding them (see the top).
+
+    Its own two methods are wrapped, on this one component: a subclass would do, but gradio
+    writes a type stub (.pyi) beside the source file of every Component subclass it meets."""
+    preprocess, accept_blobs = sketchpad.preprocess, sketchpad.accept_blobs
+    storage = sketchpad.blob_storage
+
+    def bounded_preprocess(payload):
+        if payload is not None:
+            parts = payload
+            if payload.id is not None:  # the browser's drawing, uploaded by accept_blobs
+                parts = storage.get(payload.id) or image_editor.EditorDataBlobs(
+                    background=None, layers=[], composite=None)
+            try:
+                check_picture_parts(parts.background, parts.layers, parts.composite)
+            except gr.Error:
+                storage.pop(payload.id, None)
+                raise
+        return preprocess(payload)
+
+    @server
+    def bounded_accept_blobs(data: image_editor.AcceptBlobs):
+        index = data.data.get("index")
+        if data.data.get("type") == "layer" and index not in (None, "null"):
+            if not (str(index).isdigit() and int(index) < MAX_LAYERS):
+                raise HTTPException(400, f"A layer's index is 0 to {MAX_LAYERS - 1}.")
+        while len(storage) >= MAX_PENDING:  # the oldest drawing nobody read
+            storage.pop(next(iter(storage)))
+        return accept_blobs(data)
+
+    sketchpad.preprocess, sketchpad.accept_blobs = bounded_preprocess, bounded_accept_blobs
+    return sketchpad
 
 
 def check() -> list[str]:
@@ -102,4 +205,20 @@ def check() -> list[str]:
             problems.append(f"SessionState has no {name} any more")
     if not hasattr(gr.blocks.App, "create_app") or not hasattr(gr.Blocks, "get_config_file"):
         problems.append("App.create_app or Blocks.get_config_file is gone")
+    from gradio import queueing, routes
+
+    if "utils.error_payload(" not in inspect.getsource(routes):
+        problems.append("routes.py no longer builds errors with utils.error_payload")
+    if "error_payload(" not in inspect.getsource(queueing) or not hasattr(queueing,
+                                                                           "error_payload"):
+        problems.append("queueing.py no longer builds errors with error_payload")
+    editor = gr.ImageEditor
+    for name in ("blob_storage", "convert_and_format_image"):
+        if name not in inspect.getsource(editor.preprocess):
+            problems.append(f"ImageEditor.preprocess no longer uses {name}")
+    if "self.blob_storage[id]" not in inspect.getsource(editor.accept_blobs):
+        problems.append("ImageEditor.accept_blobs no longer keeps drawings in blob_storage")
+    if "getattr(block, body.fn_name" not in inspect.getsource(gr.routes.App.create_app):
+        problems.append("the component_server route no longer finds a server function on "
+                        "the component itself (bounded() wraps it there)")
     return problems

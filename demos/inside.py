@@ -12,6 +12,7 @@ import numpy as np
 
 from demos import plots
 from demos.attention import COLORSCALE, thinned, unique_labels
+from demos.messages import fail
 from models import inside
 
 TITLE = "Inside a GPT"
@@ -95,9 +96,6 @@ actual modules (GPT-2 small built from its published configuration, without its 
 GPT-3's from its published shape (96 layers, width 12,288, 96 heads of 128, MLP 49,152,
 vocabulary 50,257, 2,048 positions)."""
 
-
-def _fail(e: Exception):
-    raise gr.Error(str(e)) from None
 
 
 def _heatmap(z, x_axis: str, y_axis: str, hover: str, y=None, x=None, colorscale=None,
@@ -322,7 +320,7 @@ def inside_gpt(text, model=None, position=None, layer=1, head=1, temperature=1.0
         t = inside.trace(model, text)
         summary = inside.view(t, position, layer, head, temperature)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     s, p = t["shape"], summary["position"]
     block = t["blocks"][summary["layer"] - 1]
     label = unique_labels(t["tokens"])[p - 1]
@@ -405,7 +403,7 @@ def logit_lens(text, model=None, split=False):
     try:
         result = inside.logit_lens(model, text, split)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     final = result["final_token"]
     ranks = result["final_rank"]
     first = next(n for k, n in enumerate(result["layers"]) if all(r == 1 for r in ranks[k:]))
@@ -447,7 +445,7 @@ def knock_out(text, model=None, part="mlp", layer=1, head=1):
     try:
         result = inside.knock_out(model, text, part, layer, head)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     what = {"head": f"head {result['head']} of block {result['layer']}",
             "mlp": f"the MLP of block {result['layer']}",
             "positions": "the position embeddings"}[result["part"]]
@@ -494,7 +492,7 @@ def _on_model(model, layer, head):
     try:
         s = inside.shape(model)
     except ValueError as e:
-        _fail(e)
+        fail(e)
     return (gr.update(maximum=s["layers"], value=min(int(layer or 1), s["layers"])),
             gr.update(maximum=s["heads"], value=min(int(head or 1), s["heads"])))
 

@@ -10,7 +10,8 @@ import time
 import gradio as gr
 
 from demos import learning_network, learning_transformer, plots
-from demos.learning_network import _fail, _r  # one way to refuse, one way to round
+from demos.learning_network import _r  # one way to round
+from demos.messages import fail
 from models import learning
 
 TITLE = "Learning"
@@ -149,7 +150,7 @@ def descend(surface, start_w1, start_w2, learning_rate, momentum, steps):
     try:
         result = learning.descend(surface, start_w1, start_w2, learning_rate, momentum, steps)
     except ValueError as e:
-        _fail(e)
+        fail(e)
     return _hill(surface, result, _grid(surface))
 
 
@@ -159,7 +160,7 @@ def play_descent(surface, start_w1, start_w2, learning_rate, momentum, steps):
         frames = learning.descend_step_by_step(surface, start_w1, start_w2, learning_rate,
                                                momentum, steps)
     except ValueError as e:
-        _fail(e)
+        fail(e)
     for result in frames:
         yield _hill(surface, result, _grid(surface))
         time.sleep(0.12)
@@ -321,7 +322,7 @@ def _seen(dataset, noise, point, batch_size, learning_rate, activation, params):
         result = learning.batch_step(params, data["x_train"][rows], data["y_train"][rows], 0,
                                      learning_rate, activation)
     except ValueError as e:
-        _fail(e)
+        fail(e)
     shown = (tiny_figure(params, result["example"]),
              backprop_text(result["example"], result, activation, batch_size,
                            float(learning_rate)),

@@ -12,12 +12,12 @@ import io
 import json
 import math
 import os
-import tempfile
 import weakref
 
 import gradio as gr
 
-from demos import plots
+from demos import files, plots
+from demos.messages import fail, warn
 from models import learning
 
 TRAIN_INTRO = """## 2. Train a network live
@@ -40,9 +40,6 @@ LEARNING_RATES = [0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 DEFAULT = learning.DEFAULT
 LOSS_EVERY = 4
 
-
-def _fail(e: Exception):
-    raise gr.Error(str(e)) from None
 
 
 def _r(values, digits=4):
@@ -292,7 +289,7 @@ def _checked(settings: dict):
                 learning.check_batch_size(s["batch_size"]),
                 *learning.check_regularization(s["regularization"], s["regularization_rate"]))
     except ValueError as e:
-        _fail(e)
+        fail(e)
 
 
 def _settings(values) -> dict:
@@ -339,7 +336,7 @@ def train_network(dataset, noise, layers, activation, learning_rate, batch_size,
     try:
         steps = learning.check_steps(steps)
     except ValueError as e:
-        _fail(e)
+        fail(e)
     if not isinstance(run, learning.Training) or run.config != checked[0]:
         run = _new_run(checked)
     _adjust(run, checked)
@@ -437,7 +434,7 @@ def redraw(show_test_points, show_neurons, run):
 def preset_settings(name) -> dict:
     preset = learning.PRESETS.get(name) if isinstance(name, str) else None
     if preset is None:
-        _fail(ValueError(f"Unknown preset {str(name)[:40]!r}."))
+        fail(ValueError(f"Unknown preset {str(name)[:40]!r}."))
     return {**DEFAULTS, "dataset": preset.dataset, "noise": preset.noise,
             "layers": ", ".join(map(str, preset.layers)), "activation": preset.activation,
             "learning_rate": preset.learning_rate, "batch_size": preset.batch_size}
@@ -493,13 +490,13 @@ def add_point(xy, label, value, problem, points):
     try:
         x1, x2 = (float(v) for v in xy.split(",")[:2])
     except ValueError:
-        _fail(ValueError("Type a point as two numbers, x1, x2: for example 0.5, -0.3."))
+        fail(ValueError("Type a point as two numbers, x1, x2: for example 0.5, -0.3."))
     points = list(points) if isinstance(points, list) else []
     if len(points) >= learning.MAX_POINTS:
-        _fail(ValueError(f"At most {learning.MAX_POINTS} points: clear some first."))
+        fail(ValueError(f"At most {learning.MAX_POINTS} points: clear some first."))
     edge = learning.EXTENT
     if not (math.isfinite(x1) and math.isfinite(x2) and abs(x1) <= edge and abs(x2) <= edge):
-        _fail(ValueError(f"A point must lie in the plane's square, -{edge:g} to {edge:g}."))
+        fail(ValueError(f"A point must lie in the plane's square, -{edge:g} to {edge:g}."))
     label = round(float(value), 2) if problem == "regression" else int(label)
     points.append([round(x1, 3), round(x2, 3), label])
     return points, points_status(points, problem), ""
@@ -541,7 +538,7 @@ def read_csv(path, problem):
         points = [[float(c) for c in r[:3]] if len(r) >= 3 else r for r in rows]
         checked = learning.check_points(points, problem)
     except ValueError as e:
-        _fail(ValueError(f"That CSV could not be used: {e}"))
+        fail(ValueError(f"That CSV could not be used: {e}"))
     points = [list(p) for p in checked]
     return points, points_status(points, problem)
 
@@ -562,8 +559,8 @@ def points_in_use(dataset, points):
 def downloads(show_test_points, run):
     """The picture as it is now (PNG) and the run's numbers, one row per frame (CSV)."""
     if not isinstance(run, learning.Training):
-        _fail(ValueError("Nothing to save yet: press Play or Step first."))
-    folder = tempfile.mkdtemp(prefix="np-learning-")
+        fail(ValueError("Nothing to save yet: press Play or Step first."))
+    folder = files.folder("learning-")
     picture = os.path.join(folder, f"network-step-{run.steps}.png")
     boundary_png(run.boundary(100), run.data(), run.classes, show_test_points is True).save(
         picture)
@@ -655,7 +652,7 @@ def restore(request: gr.Request, *values):
     try:
         shown = reset(*values, show_test_points, show_neurons, run)
     except gr.Error as e:
-        gr.Warning(f"The settings in the address could not be used: {e.message}")
+        warn(f"The settings in the address could not be used: {e.message}")
         return (gr.skip(),) * (len(SETTINGS) + 7)
     # The controls show the settings as the run took them (checked, converted, normalised).
     new = shown[-1]
@@ -698,6 +695,10 @@ ADDRESS_JS = """
   const names = NAMES;
   const defaults = DEFAULTS;
   const host0 = document.querySelector("gradio-app[src]");
+  // Built into every page (the app's and /learning), these controls change while another tab
+  // shows too (a restore, a preset): the address is this tab's only while it is showing.
+  const shown = document.querySelector("#train-link");
+  const showing = !!shown && shown.getClientRects().length > 0;
   const query = new URLSearchParams(host0 ? "" : window.location.search);
   names.forEach((name, i) => {
     let v = values[i];
@@ -715,7 +716,7 @@ ADDRESS_JS = """
                     : window.location.origin + window.location.pathname;
   if (!base.endsWith("/learning")) query.set("tab", "learning");
   const search = query.toString() ? "?" + query.toString() : "";
-  if (!host) window.history.replaceState(null, "", window.location.pathname + search);
+  if (!host && showing) window.history.replaceState(null, "", window.location.pathname + search);
   return base + search;
 }
 """

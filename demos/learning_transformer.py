@@ -10,6 +10,7 @@ import weakref
 import gradio as gr
 
 from demos import plots
+from demos.messages import fail
 from models import live_transformer as lt
 from models.learning import TRAIN_SHARE, integer
 
@@ -35,9 +36,6 @@ AdamW on fresh random batches of {lt.BATCH}, capped at {lt.MAX_STEPS:,} steps an
 BLUE, ORANGE = plots.BASE, plots.ACCENT
 ATTENTION_SCALE = [[0.0, "rgba(0,0,0,0)"], [1.0, ORANGE]]
 
-
-def _fail(e: Exception):
-    raise gr.Error(str(e)) from None
 
 
 def curve_figure(run: lt.Run) -> plots.PlotData:
@@ -177,7 +175,7 @@ def _checked(task, layers, heads, seed) -> tuple:
     try:
         task, layers, heads, _, seed = lt.check(task, layers, heads, 1, seed)
     except ValueError as e:
-        _fail(e)
+        fail(e)
     return task, layers, heads, seed
 
 
@@ -203,7 +201,7 @@ def train_transformer(task="repeat", layers=2, heads=2, steps=None, seed=0, run=
     try:
         steps = integer(checked[0].steps if steps is None else steps, "Steps", 1, lt.MAX_STEPS)
     except ValueError as e:
-        _fail(e)
+        fail(e)
     run = _matching(run, *checked)
     run.stopped = False
     _streaming.add(run)

@@ -8,6 +8,7 @@ import html
 import gradio as gr
 
 from demos import plots
+from demos.messages import fail
 from models import quantization as quant
 
 TITLE = "Quantization"
@@ -56,9 +57,6 @@ the *straight-through estimator*), so it learns weights that work once rounded. 
 tab's network (three layers of 8, tanh) on its circles, 3,000 steps each from the same start;
 weights rounded absmax, one scale per neuron; biases in float."""
 
-
-def _fail(e: Exception):
-    raise gr.Error(str(e)) from None
 
 
 def _num(x) -> str:
@@ -114,7 +112,7 @@ def float_bits(value, format="fp32"):
     try:
         r = quant.float_bits(value, format)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     return r, formats_html([r])
 
 
@@ -122,7 +120,7 @@ def all_formats(value):
     try:
         results = [quant.float_bits(value, f) for f in quant.FORMATS]
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     return formats_html(results)
 
 
@@ -179,7 +177,7 @@ def quantize_numbers(numbers, bits=8, scheme="absmax"):
     try:
         r = quant.quantize_numbers(numbers, bits, scheme)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     return r, numbers_markdown(r), numbers_figure(r)
 
 
@@ -217,7 +215,7 @@ def quantize_model(model="shakespeare-gpt", bits=8, scheme="absmax", granularity
     try:
         r = quant.quantize_model(model, bits, scheme, granularity)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     size = r["bytes"]
     sizes = (f"Size: {_mb(size['fp32'])} in FP32, {_mb(size['fp16'])} in FP16, "
              f"**{_mb(size['quantized'])}** at {bits} bits ({size['fp32'] / size['quantized']:.1f}"
@@ -237,7 +235,7 @@ def matrix_choices(model):
     try:
         names = quant.matrix_names(model)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     return gr.update(choices=names, value=names[0])
 
 
@@ -245,7 +243,7 @@ def matrix_histogram(model, name, bits, scheme, granularity):
     try:
         view = quant.matrix_view(model, name, bits, scheme, granularity)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     b = view["bytes"]
     sentence = (f"This matrix: {view['weights']:,} weights, {b['fp32']:,} bytes in FP32, "
                 f"{b['quantized']:,} at {bits} bits (scales included); largest error "
@@ -274,7 +272,7 @@ def continuation(bits=8, scheme="absmax", granularity="row", prompt="ROMEO.\n"):
     try:
         result = quant.continuation(bits, scheme, granularity, prompt)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     return continuation_html(result)
 
 
@@ -310,7 +308,7 @@ def ptq_vs_qat(bits=2, dataset="circles"):
     try:
         r = quant.ptq_vs_qat(bits, dataset)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     public = {k: {m: r[k][m] for m in ("train_accuracy", "test_accuracy", "train_loss",
                                        "test_loss")} for k in ("float", "ptq", "qat")}
     public.update(bits=r["bits"], dataset=r["dataset"], steps=r["steps"])

@@ -6,6 +6,7 @@ import html
 
 import gradio as gr
 
+from demos.messages import fail
 from models import registry, sentiment
 
 TITLE = "Sentiment"
@@ -57,6 +58,13 @@ COLORS_NOTE = ("Blue: pushed towards **positive**; orange: towards **negative**.
                "times higher with the word).")
 
 
+# Every explanation (one pass of the model per word) of the tab and of its page takes its turn
+# in one line, one at a time: however many are asked for at once, they hold one core, and the
+# other core serves everything else. Each is bounded (models/sentiment.py: MAX_WORDS,
+# EXPLAIN_TOKENS), so the line moves.
+EXPLAINING = dict(concurrency_id="sentiment-explanations", concurrency_limit=1)
+
+
 def attribution_html(segments: list) -> str:
     """The text with each word shaded by its attribution: blue pushed towards positive, orange
     towards negative (a pair that colour-blind readers tell apart), the strongest word of the
@@ -77,9 +85,6 @@ def attribution_html(segments: list) -> str:
             f'white-space:pre-wrap">{"".join(spans)}</div>')
 
 
-def _fail(e: Exception):
-    raise gr.Error(str(e)) from None
-
 
 def _model(model) -> str | None:
     return model or None
@@ -99,7 +104,7 @@ def classify_sentiment(text, model=None):
     try:
         (result,) = sentiment.classify([text], _model(model))
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     return result["scores"], _message(result, result["scores"]["positive"])
 
 
@@ -110,7 +115,7 @@ def explain_sentiment(text, model=None):
     try:
         result = sentiment.attributions(text, _model(model))
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     top = sorted(result["words"], key=lambda w: -abs(w[1]))[:3]
     said = ", ".join(f"“{w}” ({s:+.1f})" for w, s in top)
     peak = max([abs(v) for _, v in result["words"]] + [1e-9])
@@ -172,7 +177,8 @@ def build(on_show=()):
     gr.on(triggers, classify_sentiment, [text, model], [verdict, message],
           api_name="classify_sentiment", trigger_mode="always_last", show_progress="hidden")
     gr.on(triggers, explain_sentiment, [text, model], [highlights, shaded, why],
-          api_name="explain_sentiment", trigger_mode="always_last", show_progress="hidden")
+          api_name="explain_sentiment", trigger_mode="always_last", show_progress="hidden",
+          **EXPLAINING)
 
     gr.Markdown("### Compare two sentences: can one word flip the verdict?")
     with gr.Row():
@@ -183,7 +189,7 @@ def build(on_show=()):
         a_out = _result_column("A", "sent-a-out")
         b_out = _result_column("B", "sent-b-out")
     compare.click(compare_sentences, [text_a, text_b, model], [*a_out, *b_out],
-                  api_name="compare_sentences", show_progress="minimal")
+                  api_name="compare_sentences", show_progress="minimal", **EXPLAINING)
 
     gr.Markdown("### The two bundled models on the same sentence: what pretraining buys")
     both = gr.Button("Compare the models on your text", elem_id="sent-models")
@@ -192,6 +198,6 @@ def build(on_show=()):
         m1 = _result_column(f"{first.key} (pretrained, fine-tuned)", "sent-m1")
         m2 = _result_column(f"{second.key} (from scratch)", "sent-m2")
     both.click(compare_models, [text], [*m1, *m2], api_name="compare_models",
-               show_progress="minimal")
+               show_progress="minimal", **EXPLAINING)
     with gr.Accordion("How it works: tokens, layers, fine-tuning, occlusion", open=False):
         gr.Markdown(EXPLANATION)

@@ -8,6 +8,7 @@ import html
 import gradio as gr
 
 from demos import plots
+from demos.messages import fail
 from models import tokens
 
 TITLE = "Tokens & embeddings"
@@ -76,9 +77,6 @@ GROUP_COLORS = ["#f97316", "#2563eb", "#16a34a", "#9333ea", "#dc2626", "#0891b2"
                 "#db2777"]
 
 
-def _fail(e: Exception):
-    raise gr.Error(str(e)) from None
-
 
 def tokens_block(result: dict, name: str) -> str:
     """One tokenizer's view: its name, counts, and the tokens (id and own string on hover)."""
@@ -100,7 +98,7 @@ def tokenize(text, tokenizer="shakespeare-gpt"):
     try:
         result = tokens.tokenize(text, tokenizer)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     name = dict(tokens.tokenizer_keys())[tokenizer]
     public = {k: result[k] for k in ("tokens", "ids", "n_tokens", "n_characters", "shown",
                                      "bytes", "characters_per_token", "notices")}
@@ -117,7 +115,7 @@ def tokenize_all(text):
             if "could not be loaded" in str(e):  # a Hub tokenizer offline: the rest still show
                 notices.append(str(e))
                 continue
-            _fail(e)
+            fail(e)
         blocks.append(f'<div style="margin-bottom:14px">{tokens_block(result, name)}</div>')
         notices += result["notices"]
     legend = ('<div style="opacity:.7">Hover a token for its id and the tokenizer\'s own string '
@@ -159,7 +157,7 @@ def bpe_steps(text, tokenizer="shakespeare-gpt"):
     try:
         result = tokens.bpe_steps(text, tokenizer)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     summary = (f"**{len(result['steps'][0])} bytes → {len(result['steps'][-1])} tokens in "
                f"{len(result['merges'])} merges.**"
                + "".join(f" ⚠️ {n}" for n in result["notices"]))
@@ -171,7 +169,7 @@ def wordpiece_steps(text, tokenizer="sentiment-minilm"):
     try:
         result = tokens.wordpiece_steps(text, tokenizer)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     rows = [f"| {html.escape(w['word'])} | {' + '.join(f'`{p}`' for p in w['pieces'])} | "
             f"{w['tried']} |" for w in result["words"]]
     table = ("| word | longest pieces, from the left | pieces tried |\n|---|---|---:|\n"
@@ -195,7 +193,7 @@ def nearest_tokens(word, model="sentiment-minilm", k=10):
     try:
         result = tokens.nearest_tokens(word, model, k)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     return result, neighbours_figure(str(word).strip(), result, model)
 
 
@@ -226,7 +224,7 @@ def embedding_map(words, model="sentiment-minilm"):
     try:
         result = tokens.embedding_map(words, model)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     return result, map_figure(result["xy"], result["words"], result["groups"],
                               f"Words in {model}'s embedding space", result["explained_variance"])
 
@@ -253,7 +251,7 @@ def sentence_map(sentences, model="pretrained"):
     try:
         result = tokens.sentence_map(sentences, model)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     name = {"pretrained": "MiniLM before fine-tuning (pretrained)",
             "fine-tuned": "after our sentiment fine-tune"}[model]
     labels = [str(i + 1) for i in range(len(result["sentences"]))]  # the matrix's numbers
@@ -274,7 +272,7 @@ def analogy(a, b, c, model="sentiment-minilm"):
     try:
         result = tokens.analogy(a, b, c, model)
     except (ValueError, TypeError) as e:
-        _fail(e)
+        fail(e)
     rows = "\n".join(f"| {n} | {html.escape(plots.token_label(r['token']))} | {r['cosine']:.3f} |"
                      for n, r in enumerate(result["results"], start=1))
     wrong = [x for x in result["examples"] if not x["right"]][:4]

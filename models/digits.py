@@ -58,6 +58,25 @@ def training_log() -> dict:
 # From a drawing to an MNIST-style 28x28 image
 
 
+# The digit is cropped and shrunk to 20 x 20 anyway: a picture larger than this on a side is
+# reduced first (a 2,000 x 2,000 one would otherwise become 64 MB of floats per layer).
+MAX_SIDE = 560  # twice the canvas
+
+
+def reduced(image: np.ndarray) -> np.ndarray:
+    """An (H, W, C) picture with no side over MAX_SIDE: shrunk by an integer factor, each
+    output pixel the mean of its block (as PIL's BOX filter), in the picture's own dtype."""
+    factor = -(-max(image.shape[:2]) // MAX_SIDE)  # ceiling division
+    if factor <= 1:
+        return image
+    if image.dtype == np.uint8 and image.shape[2] in (1, 3, 4):
+        mode = {1: "L", 3: "RGB", 4: "RGBA"}[image.shape[2]]
+        picture = Image.fromarray(image[:, :, 0] if mode == "L" else image, mode)
+        small = np.asarray(picture.reduce(factor))
+        return small[:, :, None] if small.ndim == 2 else small
+    return image[::factor, ::factor]  # any other kind: every factor-th pixel
+
+
 def ink_from_image(image: np.ndarray, alpha_is_ink: bool = False) -> np.ndarray:
     """How much ink each pixel holds (0..1), for an image of any size, colour and polarity.
 
@@ -71,6 +90,7 @@ def ink_from_image(image: np.ndarray, alpha_is_ink: bool = False) -> np.ndarray:
         image = image[:, :, None]
     if image.ndim != 3 or image.shape[0] < 2 or image.shape[1] < 2:
         raise ValueError(f"Expected an image of shape (H, W[, C]), got {image.shape}.")
+    image = reduced(image)  # before the float copy, which is four times the bytes
     image = image.astype(np.float32)
     if image.max() > 1.0:
         image = image / 255.0

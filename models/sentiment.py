@@ -16,9 +16,21 @@ import re
 from models import registry, text
 from models.lazy import no_grad, torch
 
-MAX_TOKENS = 256  # what the encoder reads of a text (the rest is cut, and the user is told)
-MAX_WORDS = 120  # words explained, at most: the rest would be past MAX_TOKENS anyway
-BATCH = 64
+MAX_TOKENS = 256  # what an encoder reads of a text at most (the rest is cut, and the user is told)
+# An explanation scores the text once per word, so its cost is words x tokens: a long text's
+# explanation covers its first MAX_WORDS words, scored as a text of their own and read up to
+# EXPLAIN_TOKENS tokens (at most 41 passes of 128 tokens: about 2 s on one core of our 2-core
+# machine for the pretrained model; tests/benchmarks/bench_hostile.py measures it).
+MAX_WORDS = 40
+EXPLAIN_TOKENS = 128
+BATCH = 16  # variants scored at once: a batch of 64 long ones held 170 MB of activations
+
+
+def max_tokens(loaded: registry.Loaded) -> int:
+    """What this model reads of a text: MAX_TOKENS, or fewer if it has fewer positions (the
+    encoder trained here from scratch has 128)."""
+    positions = getattr(loaded.model.config, "max_position_embeddings", MAX_TOKENS)
+    return min(MAX_TOKENS, int(positions))
 
 
 def _checked(texts) -> list[tuple[str, str | None]]:
@@ -28,14 +40,16 @@ def _checked(texts) -> list[tuple[str, str | None]]:
 
 
 @no_grad
-def _log_odds(loaded: registry.Loaded, texts: list[str]) -> torch.Tensor:
-    """log(P(positive) / P(negative)) for each text, in batches; texts longer than MAX_TOKENS
-    are cut."""
+def _log_odds(loaded: registry.Loaded, texts: list[str], limit: int | None = None
+              ) -> torch.Tensor:
+    """log(P(positive) / P(negative)) for each text, in batches; texts longer than `limit`
+    tokens (default: all the model reads, max_tokens) are cut."""
     label = {v.lower(): k for k, v in loaded.model.config.id2label.items()}
     pos, neg = label.get("positive", 1), label.get("negative", 0)
+    limit = min(limit or MAX_TOKENS, max_tokens(loaded))
     out = []
     for start in range(0, len(texts), BATCH):
-        x = loaded.tokenizer(texts[start:start + BATCH], truncation=True, max_length=MAX_TOKENS,
+        x = loaded.tokenizer(texts[start:start + BATCH], truncation=True, max_length=limit,
                              padding=True, return_tensors="pt")
         logits = loaded.model(**x).logits.float()  # (B, 2)
         out.append(logits[:, pos] - logits[:, neg])  # the two-class softmax's log-odds
@@ -47,9 +61,9 @@ def _positive(loaded: registry.Loaded, texts: list[str]) -> list[float]:
 
 
 def _truncation_notice(loaded: registry.Loaded, t: str) -> str | None:
-    n = len(loaded.tokenizer(t, truncation=False)["input_ids"])
-    if n > MAX_TOKENS:
-        return (f"The text is {n:,} tokens long; the model reads only the first {MAX_TOKENS}, "
+    n, limit = len(loaded.tokenizer(t, truncation=False)["input_ids"]), max_tokens(loaded)
+    if n > limit:
+        return (f"The text is {n:,} tokens long; the model reads only the first {limit}, "
                 "so the rest does not count.")
     return None
 
@@ -95,11 +109,18 @@ def attributions(text_in, model_key: str | None = None) -> dict:
     loaded = registry.load("sentiment", model_key)
     spans = words(t)
     notices = [n for n in (loaded.notice, notice, _truncation_notice(loaded, t)) if n]
-    if len(spans) > MAX_WORDS:
-        notices.append(f"Only the first {MAX_WORDS} of {len(spans):,} words are explained.")
+    head, n_words = t, len(spans)
+    if n_words > MAX_WORDS:
         spans = spans[:MAX_WORDS]
-    odds = _log_odds(loaded, [t] + [without(t, s) for s in spans])
+        head = t[:spans[-1][1]]
+        notices.append(f"A long text: its first {MAX_WORDS} words are explained, scored as a "
+                       f"text of their own (every word of it would take {n_words:,} "
+                       "passes of the model).")
+    if len(loaded.tokenizer(head, truncation=False)["input_ids"]) > EXPLAIN_TOKENS:
+        notices.append(f"Each variant is read up to its first {EXPLAIN_TOKENS} tokens.")
+    odds = _log_odds(loaded, [head] + [without(head, s) for s in spans], EXPLAIN_TOKENS)
     scores = (odds[0] - odds[1:]).tolist()
+    whole = odds[0] if head == t else _log_odds(loaded, [t])[0]
     segments, at = [], 0
     for (start, end), score in zip(spans, scores):
         if start > at:
@@ -109,6 +130,6 @@ def attributions(text_in, model_key: str | None = None) -> dict:
     if at < len(t):
         segments.append((t[at:], None))
     return {"words": [(t[s:e], score) for (s, e), score in zip(spans, scores)],
-            "segments": segments, "positive": float(torch.sigmoid(odds[0])),
+            "segments": segments, "positive": float(torch.sigmoid(whole)),
             "notices": notices,
             "model": loaded.spec.key}

@@ -41,6 +41,4 @@ def test_focus_bars_and_csv():
     path = tab._csv(["a", "b"], np.array([[1.0, 0.0], [0.25, 0.75]]), "layer 1")
     rows = open(path, encoding="utf-8").read().splitlines()
     assert rows[0].endswith(",a,b") and rows[2] == "b,0.25000,0.75000"
-    # The same map again: the same file, not a new one.
-    assert tab._csv(["a", "b"], np.array([[1.0, 0.0], [0.25, 0.75]]), "layer 1") == path
     json.dumps(rows)

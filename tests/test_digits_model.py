@@ -58,6 +58,22 @@ def test_any_canvas_size_works():
         assert img.shape == (28, 28) and np.flatnonzero(img.max(1) > 0.1).size == 20
 
 
+def test_a_large_picture_is_reduced_before_any_float_copy():
+    """A 1,960 x 1,960 drawing reads as the same digit as the 280 x 280 one it scales, and its
+    ink map is never larger than MAX_SIDE on a side."""
+    small = stroke_canvas((280, 280), (40, 240, 120, 160))
+    big = small.repeat(7, axis=0).repeat(7, axis=1)  # 7 x the canvas
+    ink = digits.ink_from_image(big, alpha_is_ink=True)
+    assert max(ink.shape) <= digits.MAX_SIDE
+    np.testing.assert_allclose(digits.preprocess(ink),
+                               digits.preprocess(digits.ink_from_image(small, alpha_is_ink=True)),
+                               atol=0.08)
+    # Every kind of array is reduced: grey, RGB, RGBA, floats.
+    for image in (big[:, :, 3], big[:, :, :3], big, big.astype(np.float32) / 255):
+        reduced = digits.reduced(image if image.ndim == 3 else image[:, :, None])
+        assert max(reduced.shape[:2]) <= digits.MAX_SIDE and reduced.dtype == image.dtype
+
+
 def test_empty_canvas_has_no_ink_and_preprocess_says_so():
     assert digits.ink_from_sketch(np.zeros((280, 280, 4), np.uint8), []) is None
     with pytest.raises(ValueError, match="empty"):

@@ -103,8 +103,34 @@ def test_odd_and_long_text():
     assert any("first 20,000" in n for n in r["notices"])
     assert any("reads only the first" in n for n in r["notices"])
     long = sentiment.attributions("fine " * 500, KEY)
-    assert len(long["words"]) == sentiment.MAX_WORDS and any("Only the first" in n
-                                                             for n in long["notices"])
+    assert len(long["words"]) == sentiment.MAX_WORDS and any(
+        f"first {sentiment.MAX_WORDS} words are explained" in n for n in long["notices"])
+
+
+@pytest.mark.parametrize("key", ["sentiment-minilm", "sentiment-encoder"])
+def test_every_model_reads_a_long_text_up_to_its_own_positions(key):
+    """The encoder trained here has 128 positions: a text is cut there, not at 256 (which made
+    torch fail on any text over 128 tokens)."""
+    loaded = registry.load("sentiment", key)
+    limit = sentiment.max_tokens(loaded)
+    assert limit == min(sentiment.MAX_TOKENS, loaded.model.config.max_position_embeddings)
+    text = "a good film but a long one " * 40  # some 280 tokens
+    (r,) = sentiment.classify([text], key)
+    assert any(f"reads only the first {limit}" in n for n in r["notices"])
+    explained = sentiment.attributions(text, key)
+    assert len(explained["words"]) == sentiment.MAX_WORDS
+    # P(positive) of the whole text, as classify gives it, not of the explained part.
+    assert explained["positive"] == pytest.approx(r["scores"]["positive"], abs=1e-5)
+
+
+def test_a_long_explanation_is_the_occlusion_of_its_first_words():
+    """Beyond MAX_WORDS, the explanation is exactly that of the text's first MAX_WORDS words."""
+    text = " ".join(f"word{i} good" if i % 3 else f"word{i} bad" for i in range(30))
+    head = text[:sentiment.words(text)[sentiment.MAX_WORDS - 1][1]]
+    long, short = sentiment.attributions(text, KEY), sentiment.attributions(head, KEY)
+    assert [w for w, _ in long["words"]] == [w for w, _ in short["words"]]
+    assert [s for _, s in long["words"]] == pytest.approx([s for _, s in short["words"]],
+                                                          abs=1e-4)
 
 
 @pytest.mark.parametrize("bad", ["", "   ", "\x00\x01", None, 42, ["a list"]])
