@@ -561,3 +561,54 @@ def test_a_transformer_learns_live_and_its_induction_head_is_marked(browser, app
     page.wait_for_function("() => document.querySelector('#transformer-status').innerText"
                            ".includes('Step 0 ')", timeout=20_000)
     page.close()
+
+
+# -- links a hostile visitor could send (issue 27) --------------------------------------------
+
+EVIL_LINK = '<a href="//evil.example">Log in again</a>'
+EVIL_FORM = '<form action="//e.x"><input name="pw"><button>Send</button></form>'
+PLANTED = ("() => document.querySelectorAll('a[href*=\"evil.example\"], form, "
+           "input[name=pw]').length")
+
+
+@pytest.mark.parametrize("setting, value", [
+    ("dataset", EVIL_LINK), ("dataset", EVIL_FORM), ("points", EVIL_LINK),
+    ("points", "1,1,0;" + EVIL_FORM), ("layers", EVIL_FORM), ("activation", EVIL_LINK),
+    ("optimizer", EVIL_LINK), ("seed", EVIL_FORM), ("features", EVIL_LINK)])
+def test_an_address_cannot_put_markup_on_the_page(browser, app_url, setting, value):
+    """Learning reads its settings from the address and says which it could not use: the
+    sentence quotes the value as text, never as a link or a form on our page."""
+    from urllib.parse import quote
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{app_url}/?tab=learning&{setting}={quote(value)}")
+    page.wait_for_selector("[data-testid=toast-text]", timeout=30_000)
+    text = page.locator("[data-testid=toast-text]").first.inner_text()
+    assert "could not be used" in text, text
+    if "evil.example" in text:  # quoted: as the characters sent
+        assert '<a href="//evil.example">' in text, text
+    assert page.evaluate(PLANTED) == 0
+    shot(page, f"evil-address-{setting}")
+    page.close()
+
+
+def test_the_address_is_written_by_the_tab_that_shows(browser, app_url):
+    """Opening / or another tab's address leaves it alone (Learning's controls change on every
+    page, and used to write ?tab=learning); a click on a tab writes that tab, so a reload opens
+    it again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    for address in ("/", "/?tab=tokens"):
+        page.goto(f"{app_url}{address}")
+        page.wait_for_selector("#digit-sketchpad canvas", timeout=30_000)
+        with pytest.raises(PlaywrightTimeout):  # waits for the rewrite, which must not come
+            page.wait_for_function("() => location.search.includes('learning')",
+                                   timeout=6_000)
+    page.get_by_role("tab", name="Attention").click()
+    page.wait_for_function("() => location.search === '?tab=attention'", timeout=10_000)
+    page.reload()
+    page.wait_for_function("() => [...document.querySelectorAll('button[role=tab]')]"
+                           ".find(b => b.innerText.trim() === 'Attention')"
+                           "?.getAttribute('aria-selected') === 'true'", timeout=30_000)
+    page.close()

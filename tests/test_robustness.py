@@ -232,3 +232,107 @@ def test_image_buffer_helper_is_sane():
     buffer = io.BytesIO()
     Image.new("RGB", (2, 2)).save(buffer, format="PNG")
     assert buffer.getvalue().startswith(b"\x89PNG")
+
+
+# -- what a hostile visitor tried (issue 27) --------------------------------------------------
+
+MARKUP = '<a href="//evil.example">Log in again</a><form action="//e.x"><input name="pw"></form>'
+
+
+def png_header(path, width, height):
+    """A PNG that claims width x height pixels and holds none: what the server reads before
+    deciding to decode (a real 12,000 x 12,000 one is in tests/benchmarks/bench_hostile.py)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8-bit RGBA
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
+    return str(path)
+
+
+@pytest.mark.parametrize("api", ["/classify_digit", "/digit_layers", "/digit_saliency"])
+def test_a_huge_picture_is_refused_before_it_is_decoded(client, digit_png, tmp_path, api):
+    huge = png_header(tmp_path / "huge.png", 12_000, 12_000)
+    for value in (sketch(huge), {"background": None, "layers": [handle_file(huge)],
+                                 "composite": None},
+                  {"background": None, "layers": [], "composite": handle_file(huge)}):
+        message = check(client, api, args=[value])
+        assert isinstance(message, str) and "12,000 × 12,000 pixels" in message, message
+    assert client.predict(sketch(digit_png), api_name=api) is not None
+
+
+def test_a_drawing_has_few_layers(client, digit_png):
+    message = check(client, "/classify_digit", args=[
+        {"background": None, "layers": [handle_file(digit_png)] * 5, "composite": None}])
+    assert isinstance(message, str) and "at most 3 layers" in message
+    # Three layers are fine.
+    answer = client.predict({"background": None, "layers": [handle_file(digit_png)] * 3,
+                             "composite": None}, api_name="/classify_digit")
+    assert "0" in answer[1]
+
+
+@pytest.mark.parametrize("api, field", TEXT_FIELDS)
+def test_markup_sent_comes_back_as_text(client, digit_png, api, field):
+    """A message quoting what a client sent is escaped: gradio renders it as HTML."""
+    answer = check(client, api, {**NORMAL[api], field: MARKUP})
+    if isinstance(answer, str) and "evil.example" in answer:
+        assert "<a " not in answer and "<form" not in answer and "&lt;a " in answer, answer
+
+
+@pytest.mark.parametrize("model", ["sentiment-minilm", "sentiment-encoder"])
+def test_long_texts_for_every_sentiment_model(client, model):
+    text = "the film was long but good " * 30  # past the encoder's 128 positions
+    label, message = client.predict(text=text, model=model, api_name="/classify_sentiment")
+    assert label["label"] in ("positive", "negative")
+    assert ("reads only the first 128" in message) == (model == "sentiment-encoder"), message
+    highlights, _, why = client.predict(text=text, model=model, api_name="/explain_sentiment")
+    assert why.startswith("Words that moved it most")
+    answers = client.predict(text_a=text, text_b="good", model=model,
+                             api_name="/compare_sentences")
+    assert len(answers) == 6
+    attention_map = client.predict(**{**NORMAL["/attention_map"], "text": text, "model": model},
+                                   api_name="/attention_map")
+    assert attention_map is not None
+    if model == "sentiment-encoder":
+        assert len(client.predict(text=text, api_name="/compare_models")) == 6
+
+
+def test_oversized_uploads_and_requests_are_refused(app_url, client, digit_png):
+    import httpx
+
+    with httpx.Client(timeout=30) as http:
+        upload = http.post(f"{app_url}/gradio_api/upload",
+                           files={"files": ("evil.exe", b"MZ" + b"\0" * 6_000_000)})
+        assert upload.status_code == 413
+        body = b'{"data": ["' + b"1, " * 3_000_000 + b'", 1]}'  # 9 MB
+        call = http.post(f"{app_url}/gradio_api/call/softmax", content=body,
+                         headers={"content-type": "application/json"})
+        assert call.status_code == 413 and "larger than" in call.text
+        small = http.post(f"{app_url}/gradio_api/upload",
+                          files={"files": ("d.png", open(digit_png, "rb").read())})
+        assert small.status_code == 200
+    still_normal(client, digit_png, "/classify_digit")
+
+
+def test_a_drawings_layer_index_is_bounded(app_url, client, digit_png):
+    """The browser uploads its drawing through the Sketchpad's accept_blobs; gradio's own
+    extended a list to any index a client named (10^9: gigabytes)."""
+    import httpx
+
+    with httpx.Client(timeout=30) as http:
+        config = http.get(f"{app_url}/config").json()
+        sketchpad = next(c["id"] for c in config["components"]
+                         if c.get("props", {}).get("elem_id") == "digit-sketchpad")
+
+        def send(index, id_="t"):
+            return http.post(f"{app_url}/gradio_api/component_server/", data={
+                "component_id": str(sketchpad), "session_hash": "test",
+                "fn_name": "accept_blobs", "type": "layer", "index": index, "id": id_},
+                files={"file": ("blob", open(digit_png, "rb").read())})
+        assert send(str(10**9)).status_code == 400
+        assert send("-1").status_code == 400
+        assert send("0").status_code == 200
+    still_normal(client, digit_png, "/classify_digit")

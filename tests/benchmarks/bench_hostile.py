@@ -44,7 +44,7 @@ LIGHT_CAP = 3.0
 CAPS = {"train_network": 62, "train_transformer": 62, "generate_text": 32, "dream_digit": 15,
         "explain_sentiment": 5, "compare_models": 8, "compare_sentences": 10,
         "quantize_model": 10, "ptq_vs_qat": 10, "sentence_map": 5, "inside_gpt": 5,
-        "knock_out": 5, "logit_lens": 5}
+        "knock_out": 5, "logit_lens": 5, "component_server x1000": 20}
 MARKUP = '<a href="//evil.example">Log in again</a><form action="//e.x"><input name="pw"></form>'
 LONG_TEXT = " ".join(["The acting was wonderful but the plot was a dull and tired mess"] * 2000)
 GIBBERISH = " ".join("".join(chr(97 + (i * 7 + j * 13) % 26) for j in range(60))
@@ -202,9 +202,10 @@ def hostile(s: Server, tmp: Path, digit: str) -> None:
             headers={"content-type": "application/json"}))))
         show(s.measure("a drawing's layer at index 10^9", "component_server",
                        lambda: status(accept_blob(http, s.url, index=str(10**9)))))
-        show(s.measure("1,000 drawings never read", "component_server", lambda: [
-            status(accept_blob(http, s.url, index="0", id_=f"x{i}", data=Path(digit)))
-            for i in range(1000)][-1]))
+        show(s.measure("1,000 drawings never read (1,000 requests)", "component_server x1000",
+                       lambda: [status(accept_blob(http, s.url, index="0", id_=f"x{i}",
+                                                   data=Path(digit)))
+                                for i in range(1000)][-1]))
 
 
 def status(response) -> str:
