@@ -13,13 +13,13 @@ import plotly.graph_objects as go
 
 from demos import files, plots
 from demos.messages import fail
+from demos.plots import ATTENTION_COLORSCALE as COLORSCALE
+from demos.plots import thinned, unique_labels
 from models import attention, registry
 
 TITLE = "Attention"
 SLUG = "attention"
 # Cividis: designed to read the same with the common colour-vision deficiencies, and in grey.
-COLORSCALE = "Cividis"
-TICKS = 40  # at most this many tick labels on an axis; hover still names every token
 
 EXAMPLES = [
     "The animal didn't cross the street because it was too tired.",
@@ -53,25 +53,6 @@ position.
 a large weight can carry little, and the values it multiplies matter as much. For what drove a
 verdict, see the occlusion view in the Sentiment tab.
 """
-
-
-def unique_labels(tokens: list[str]) -> list[str]:
-    """Plotly merges equal category labels, so repeats get invisible zero-width spaces."""
-    seen: dict[str, int] = {}
-    out = []
-    for t in tokens:
-        shown = t.replace("\n", "↵").replace(" ", "␣", 1) if t.startswith(" ") else t.replace(
-            "\n", "↵")
-        shown = shown or "∅"
-        n = seen.get(shown, 0)
-        seen[shown] = n + 1
-        out.append(shown + "\u200b" * n)
-    return out
-
-
-def thinned(labels: list[str], most: int = TICKS) -> list[str]:
-    step = max(1, -(-len(labels) // most))  # ceil
-    return labels[::step]
 
 
 def attention_heatmap(tokens: list[str], weights: np.ndarray, title: str = "") -> go.Figure:

@@ -11,8 +11,9 @@ import gradio as gr
 import numpy as np
 
 from demos import plots
-from demos.attention import COLORSCALE, thinned, unique_labels
 from demos.messages import fail
+from demos.plots import ATTENTION_COLORSCALE as COLORSCALE
+from demos.plots import thinned, unique_labels
 from models import inside
 
 TITLE = "Inside a GPT"

@@ -18,6 +18,8 @@ GRID_COLOR = "rgba(138, 143, 152, 0.25)"
 ACCENT = "#f97316"  # the predicted / selected item
 BASE = "#60a5fa"
 # Blue negative, grey zero, orange positive: the app's two colours, apart for colour-blind eyes.
+ATTENTION_COLORSCALE = "Cividis"  # attention weights, 0 to 1, in every tab that shows them
+TICKS = 40  # at most this many tick labels on an axis; hover still names every token
 DIVERGING = [[0.0, "#2563eb"], [0.5, "#d1d5db"], [1.0, "#f97316"]]
 
 
@@ -186,3 +188,22 @@ def heat_png(z: list[list[float]], scale: list, zmin: float, zmax: float) -> str
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=False)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def unique_labels(tokens: list[str]) -> list[str]:
+    """Plotly merges equal category labels, so repeats get invisible zero-width spaces."""
+    seen: dict[str, int] = {}
+    out = []
+    for t in tokens:
+        shown = t.replace("\n", "↵").replace(" ", "␣", 1) if t.startswith(" ") else t.replace(
+            "\n", "↵")
+        shown = shown or "∅"
+        n = seen.get(shown, 0)
+        seen[shown] = n + 1
+        out.append(shown + "\u200b" * n)
+    return out
+
+
+def thinned(labels: list[str], most: int = TICKS) -> list[str]:
+    step = max(1, -(-len(labels) // most))  # ceil
+    return labels[::step]
