@@ -33,6 +33,7 @@ from __future__ import annotations
 import inspect
 import io
 import os
+import warnings
 from contextlib import contextmanager
 
 import gradio as gr
@@ -130,9 +131,14 @@ def picture_size(file) -> tuple[int, int]:
     picture. `file`: gradio's FileData (an upload in its cache) or the bytes a browser sent."""
     try:
         source = io.BytesIO(file) if isinstance(file, (bytes, bytearray)) else file.path
-        with PIL.Image.open(source) as image:
-            return image.size
-    except (OSError, ValueError, SyntaxError, PIL.Image.DecompressionBombError):
+        with warnings.catch_warnings():  # PIL's own bomb warning: the caller checks the size
+            warnings.simplefilter("ignore", PIL.Image.DecompressionBombWarning)
+            with PIL.Image.open(source) as image:
+                return image.size
+    except PIL.Image.DecompressionBombError:  # over twice PIL's own limit: far over ours
+        fail(f"The picture has far more than {MAX_PIXELS:,} pixels (2,000 × 2,000): the canvas "
+             "is 280 × 280; send a smaller picture.")
+    except (OSError, ValueError, SyntaxError):
         fail("That file is not a picture this app can read: send a PNG or JPEG drawing.")
 
 

@@ -5,6 +5,7 @@ import json
 import numpy as np
 
 from demos import attention as tab
+from demos import plots
 
 
 def test_heatmap_carries_weights_and_tokens():
@@ -21,7 +22,7 @@ def test_heatmap_carries_weights_and_tokens():
 def test_long_inputs_thin_the_ticks_but_keep_every_token():
     tokens = [f"t{i}" for i in range(256)]
     fig = tab.attention_heatmap(tokens, np.eye(256), "t")
-    assert len(fig.data[0].x) == 256 and len(fig.layout.xaxis.tickvals) <= tab.TICKS
+    assert len(fig.data[0].x) == 256 and len(fig.layout.xaxis.tickvals) <= plots.TICKS
     size = len(fig.to_json())
     assert size < 1_000_000, size  # what a browser receives for a 256-token map
 

@@ -50,6 +50,13 @@ def stroke(page, points):
     page.mouse.up()
 
 
+def press(page, selector):
+    """Click a button while the page streams frames: the click event itself, without
+    Playwright's waits for the button to be "stable" and for navigations (the address is
+    rewritten as settings change, and a click could wait 30 s on that)."""
+    page.locator(selector).dispatch_event("click")
+
+
 def predicted(page):
     return page.locator("#digit-label h2").inner_text(timeout=5_000).strip()
 
@@ -400,8 +407,7 @@ def test_learning_tab_descends_trains_pauses_steps_and_resets(page):
                            ".innerText.includes('learning rate 0.03')", timeout=10_000)
     assert status_step(page) > steps_then
     shot(page, "learning-playing")
-    # force: a browser busy drawing frames may not call the button "stable" (it is).
-    page.click("#train-pause", force=True)
+    press(page, "#train-pause")
     page.wait_for_function("() => document.querySelector('#train-status')"
                            ".innerText.includes('Paused')", timeout=20_000)
     paused = status_step(page)
@@ -547,7 +553,7 @@ def test_a_transformer_learns_live_and_its_induction_head_is_marked(browser, app
                            ".includes('induction head formed')", timeout=60_000)
     wait_plot(page, "transformer-curve",
               "p.layout.annotations.some(a => a.text.includes('induction head forms'))")
-    page.click("#transformer-pause", force=True)
+    press(page, "#transformer-pause")
     page.wait_for_function("() => document.querySelector('#transformer-status').innerText"
                            ".includes('Paused')", timeout=20_000)
     status = page.locator("#transformer-status").inner_text()
@@ -599,9 +605,12 @@ def test_the_address_is_written_by_the_tab_that_shows(browser, app_url):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    for address in ("/", "/?tab=tokens"):
+    for address, tab in (("/", "Digits"), ("/?tab=tokens", "Tokens & embeddings")):
         page.goto(f"{app_url}{address}")
-        page.wait_for_selector("#digit-sketchpad canvas", timeout=30_000)
+        page.wait_for_function("t => [...document.querySelectorAll('button[role=tab]')]"
+                               ".find(b => b.innerText.trim() === t)"
+                               "?.getAttribute('aria-selected') === 'true'", arg=tab,
+                               timeout=30_000)
         with pytest.raises(PlaywrightTimeout):  # waits for the rewrite, which must not come
             page.wait_for_function("() => location.search.includes('learning')",
                                    timeout=6_000)

@@ -256,6 +256,8 @@ def png_header(path, width, height):
 @pytest.mark.parametrize("api", ["/classify_digit", "/digit_layers", "/digit_saliency"])
 def test_a_huge_picture_is_refused_before_it_is_decoded(client, digit_png, tmp_path, api):
     huge = png_header(tmp_path / "huge.png", 12_000, 12_000)
+    message = check(client, api, args=[sketch(png_header(tmp_path / "bomb.png", 30_000, 30_000))])
+    assert isinstance(message, str) and "far more than 4,000,000 pixels" in message, message
     for value in (sketch(huge), {"background": None, "layers": [handle_file(huge)],
                                  "composite": None},
                   {"background": None, "layers": [], "composite": handle_file(huge)}):
