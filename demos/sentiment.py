@@ -120,8 +120,9 @@ def explain_sentiment(text, model=None):
     said = ", ".join(f"“{w}” ({s:+.1f})" for w, s in top)
     peak = max([abs(v) for _, v in result["words"]] + [1e-9])
     scaled = [(piece, None if v is None else v / peak) for piece, v in result["segments"]]
-    return (scaled, attribution_html(result["segments"]),
-            f"Words that moved it most: {said}." if top else "")
+    why = [f"Words that moved it most: {said}."] if top else []
+    why += [f"⚠️ {n}" for n in result["coverage"]]  # what of a long text the colours cover
+    return scaled, attribution_html(result["segments"]), "\n\n".join(why)
 
 
 def _one(text, model):

@@ -104,20 +104,21 @@ def attributions(text_in, model_key: str | None = None) -> dict:
     probability: a confident model's P(positive) barely moves from 0.999 when a word goes, while
     its log-odds show how much that word counted (+2.3 is the odds ten times higher).
     Returns {"words": [(word, attribution)], "segments": the whole text as (piece, attribution
-    or None), "positive": P(positive) of the whole, "notices", "model"}."""
+    or None), "positive": P(positive) of the whole, "notices", "coverage" (the notices on what
+    of a long text is explained), "model"}."""
     t, notice = text.clean(text_in, "text", keep="start")
     loaded = registry.load("sentiment", model_key)
     spans = words(t)
     notices = [n for n in (loaded.notice, notice, _truncation_notice(loaded, t)) if n]
-    head, n_words = t, len(spans)
+    head, n_words, coverage = t, len(spans), []
     if n_words > MAX_WORDS:
         spans = spans[:MAX_WORDS]
         head = t[:spans[-1][1]]
-        notices.append(f"A long text: its first {MAX_WORDS} words are explained, scored as a "
+        coverage.append(f"A long text: its first {MAX_WORDS} words are explained, scored as a "
                        f"text of their own (every word of it would take {n_words:,} "
                        "passes of the model).")
     if len(loaded.tokenizer(head, truncation=False)["input_ids"]) > EXPLAIN_TOKENS:
-        notices.append(f"Each variant is read up to its first {EXPLAIN_TOKENS} tokens.")
+        coverage.append(f"Each variant is read up to its first {EXPLAIN_TOKENS} tokens.")
     odds = _log_odds(loaded, [head] + [without(head, s) for s in spans], EXPLAIN_TOKENS)
     scores = (odds[0] - odds[1:]).tolist()
     whole = odds[0] if head == t else _log_odds(loaded, [t])[0]
@@ -131,5 +132,5 @@ def attributions(text_in, model_key: str | None = None) -> dict:
         segments.append((t[at:], None))
     return {"words": [(t[s:e], score) for (s, e), score in zip(spans, scores)],
             "segments": segments, "positive": float(torch.sigmoid(whole)),
-            "notices": notices,
+            "notices": notices + coverage, "coverage": coverage,
             "model": loaded.spec.key}

@@ -104,7 +104,8 @@ def test_odd_and_long_text():
     assert any("reads only the first" in n for n in r["notices"])
     long = sentiment.attributions("fine " * 500, KEY)
     assert len(long["words"]) == sentiment.MAX_WORDS and any(
-        f"first {sentiment.MAX_WORDS} words are explained" in n for n in long["notices"])
+        f"first {sentiment.MAX_WORDS} words are explained" in n for n in long["coverage"])
+    assert sentiment.attributions("fine film", KEY)["coverage"] == []
 
 
 @pytest.mark.parametrize("key", ["sentiment-minilm", "sentiment-encoder"])
