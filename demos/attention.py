@@ -19,7 +19,6 @@ from models import attention, registry
 
 TITLE = "Attention"
 SLUG = "attention"
-# Cividis: designed to read the same with the common colour-vision deficiencies, and in grey.
 
 EXAMPLES = [
     "The animal didn't cross the street because it was too tired.",

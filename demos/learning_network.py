@@ -434,7 +434,7 @@ def redraw(show_test_points, show_neurons, run):
 def preset_settings(name) -> dict:
     preset = learning.PRESETS.get(name) if isinstance(name, str) else None
     if preset is None:
-        fail(ValueError(f"Unknown preset {str(name)[:40]!r}."))
+        fail(f"Unknown preset {str(name)[:40]!r}.")
     return {**DEFAULTS, "dataset": preset.dataset, "noise": preset.noise,
             "layers": ", ".join(map(str, preset.layers)), "activation": preset.activation,
             "learning_rate": preset.learning_rate, "batch_size": preset.batch_size}
@@ -490,13 +490,13 @@ def add_point(xy, label, value, problem, points):
     try:
         x1, x2 = (float(v) for v in xy.split(",")[:2])
     except ValueError:
-        fail(ValueError("Type a point as two numbers, x1, x2: for example 0.5, -0.3."))
+        fail("Type a point as two numbers, x1, x2: for example 0.5, -0.3.")
     points = list(points) if isinstance(points, list) else []
     if len(points) >= learning.MAX_POINTS:
-        fail(ValueError(f"At most {learning.MAX_POINTS} points: clear some first."))
+        fail(f"At most {learning.MAX_POINTS} points: clear some first.")
     edge = learning.EXTENT
     if not (math.isfinite(x1) and math.isfinite(x2) and abs(x1) <= edge and abs(x2) <= edge):
-        fail(ValueError(f"A point must lie in the plane's square, -{edge:g} to {edge:g}."))
+        fail(f"A point must lie in the plane's square, -{edge:g} to {edge:g}.")
     label = round(float(value), 2) if problem == "regression" else int(label)
     points.append([round(x1, 3), round(x2, 3), label])
     return points, points_status(points, problem), ""
@@ -538,7 +538,7 @@ def read_csv(path, problem):
         points = [[float(c) for c in r[:3]] if len(r) >= 3 else r for r in rows]
         checked = learning.check_points(points, problem)
     except ValueError as e:
-        fail(ValueError(f"That CSV could not be used: {e}"))
+        fail(f"That CSV could not be used: {e}")
     points = [list(p) for p in checked]
     return points, points_status(points, problem)
 
@@ -559,7 +559,7 @@ def points_in_use(dataset, points):
 def downloads(show_test_points, run):
     """The picture as it is now (PNG) and the run's numbers, one row per frame (CSV)."""
     if not isinstance(run, learning.Training):
-        fail(ValueError("Nothing to save yet: press Play or Step first."))
+        fail("Nothing to save yet: press Play or Step first.")
     folder = files.folder("learning-")
     picture = os.path.join(folder, f"network-step-{run.steps}.png")
     boundary_png(run.boundary(100), run.data(), run.classes, show_test_points is True).save(

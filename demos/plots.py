@@ -18,7 +18,9 @@ GRID_COLOR = "rgba(138, 143, 152, 0.25)"
 ACCENT = "#f97316"  # the predicted / selected item
 BASE = "#60a5fa"
 # Blue negative, grey zero, orange positive: the app's two colours, apart for colour-blind eyes.
-ATTENTION_COLORSCALE = "Cividis"  # attention weights, 0 to 1, in every tab that shows them
+# Attention weights, 0 to 1, in every tab that shows them. Cividis: designed to read the same
+# with the common colour-vision deficiencies, and in grey.
+ATTENTION_COLORSCALE = "Cividis"
 TICKS = 40  # at most this many tick labels on an axis; hover still names every token
 DIVERGING = [[0.0, "#2563eb"], [0.5, "#d1d5db"], [1.0, "#f97316"]]
 

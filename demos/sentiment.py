@@ -126,9 +126,15 @@ def explain_sentiment(text, model=None):
 
 
 def _one(text, model):
-    label, message = classify_sentiment(text, model)
-    _, shaded, _ = explain_sentiment(text, model)
-    return label, shaded, message
+    """The verdict, the shaded words and the sentence, from one explanation (which scores the
+    whole text too: no second pass of the model for the verdict)."""
+    try:
+        result = sentiment.attributions(text, _model(model))
+    except (ValueError, TypeError) as e:
+        fail(e)
+    p = result["positive"]
+    return ({"positive": p, "negative": 1 - p}, attribution_html(result["segments"]),
+            _message(result, p))
 
 
 def compare_sentences(text_a, text_b, model=None):

@@ -104,8 +104,8 @@ def attributions(text_in, model_key: str | None = None) -> dict:
     probability: a confident model's P(positive) barely moves from 0.999 when a word goes, while
     its log-odds show how much that word counted (+2.3 is the odds ten times higher).
     Returns {"words": [(word, attribution)], "segments": the whole text as (piece, attribution
-    or None), "positive": P(positive) of the whole, "notices", "coverage" (the notices on what
-    of a long text is explained), "model"}."""
+    or None), "positive": P(positive) of the whole, "notices" (as classify() gives them),
+    "coverage" (sentences on what of a long text is explained), "model"}."""
     t, notice = text.clean(text_in, "text", keep="start")
     loaded = registry.load("sentiment", model_key)
     spans = words(t)
@@ -117,11 +117,13 @@ def attributions(text_in, model_key: str | None = None) -> dict:
         coverage.append(f"A long text: its first {MAX_WORDS} words are explained, scored as a "
                        f"text of their own (every word of it would take {n_words:,} "
                        "passes of the model).")
-    if len(loaded.tokenizer(head, truncation=False)["input_ids"]) > EXPLAIN_TOKENS:
+    cut = len(loaded.tokenizer(head, truncation=False)["input_ids"]) > EXPLAIN_TOKENS
+    if cut:
         coverage.append(f"Each variant is read up to its first {EXPLAIN_TOKENS} tokens.")
     odds = _log_odds(loaded, [head] + [without(head, s) for s in spans], EXPLAIN_TOKENS)
     scores = (odds[0] - odds[1:]).tolist()
-    whole = odds[0] if head == t else _log_odds(loaded, [t])[0]
+    # The verdict on the whole text, as classify() gives it (the variants may have been cut).
+    whole = odds[0] if head == t and not cut else _log_odds(loaded, [t])[0]
     segments, at = [], 0
     for (start, end), score in zip(spans, scores):
         if start > at:
@@ -132,5 +134,5 @@ def attributions(text_in, model_key: str | None = None) -> dict:
         segments.append((t[at:], None))
     return {"words": [(t[s:e], score) for (s, e), score in zip(spans, scores)],
             "segments": segments, "positive": float(torch.sigmoid(whole)),
-            "notices": notices + coverage, "coverage": coverage,
+            "notices": notices, "coverage": coverage,
             "model": loaded.spec.key}

@@ -404,7 +404,7 @@ def test_learning_tab_descends_trains_pauses_steps_and_resets(page):
     page.locator("#train-lr input").fill("0.03", force=True)
     page.locator("#train-lr input").press("Enter")
     page.wait_for_function("() => document.querySelector('#train-status')"
-                           ".innerText.includes('learning rate 0.03')", timeout=10_000)
+                           ".innerText.includes('learning rate 0.03')", timeout=30_000)
     assert status_step(page) > steps_then
     shot(page, "learning-playing")
     press(page, "#train-pause")

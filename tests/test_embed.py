@@ -129,7 +129,7 @@ def test_the_web_component_shows_a_demo_or_the_app_in_a_blog_page(browser, app_u
         for _ in range(5):
             page.locator(f"gradio-app {action}").first.click()
             try:
-                page.wait_for_selector(f"gradio-app {after}", timeout=10_000)
+                page.wait_for_selector(f"gradio-app {after}", timeout=20_000)
                 break
             except Exception:
                 continue

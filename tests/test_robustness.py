@@ -2,6 +2,7 @@
 valid answer or a clear error (a sentence, not a Python internal), and the server must answer a
 normal request right after."""
 
+import functools
 import io
 
 import numpy as np
@@ -319,22 +320,32 @@ def test_oversized_uploads_and_requests_are_refused(app_url, client, digit_png):
     still_normal(client, digit_png, "/classify_digit")
 
 
+@functools.cache
+def sketchpad_id(url: str) -> int:
+    """The Digits Sketchpad's component id in the app served at url."""
+    import httpx
+
+    config = httpx.get(f"{url}/config", timeout=30).json()
+    return next(c["id"] for c in config["components"]
+                if c.get("props", {}).get("elem_id") == "digit-sketchpad")
+
+
+def accept_blob(http, url: str, index: str, id_: str, blob: bytes):
+    """The browser's upload of a drawing's layer (the Digits Sketchpad's accept_blobs server
+    function), as any client could send it."""
+    return http.post(f"{url}/gradio_api/component_server/", data={
+        "component_id": str(sketchpad_id(url)), "session_hash": "test", "fn_name": "accept_blobs",
+        "type": "layer", "index": index, "id": id_}, files={"file": ("blob", blob)})
+
+
 def test_a_drawings_layer_index_is_bounded(app_url, client, digit_png):
     """The browser uploads its drawing through the Sketchpad's accept_blobs; gradio's own
     extended a list to any index a client named (10^9: gigabytes)."""
     import httpx
 
     with httpx.Client(timeout=30) as http:
-        config = http.get(f"{app_url}/config").json()
-        sketchpad = next(c["id"] for c in config["components"]
-                         if c.get("props", {}).get("elem_id") == "digit-sketchpad")
-
-        def send(index, id_="t"):
-            return http.post(f"{app_url}/gradio_api/component_server/", data={
-                "component_id": str(sketchpad), "session_hash": "test",
-                "fn_name": "accept_blobs", "type": "layer", "index": index, "id": id_},
-                files={"file": ("blob", open(digit_png, "rb").read())})
-        assert send(str(10**9)).status_code == 400
-        assert send("-1").status_code == 400
-        assert send("0").status_code == 200
+        blob = open(digit_png, "rb").read()
+        assert accept_blob(http, app_url, str(10**9), "t", blob).status_code == 400
+        assert accept_blob(http, app_url, "-1", "t", blob).status_code == 400
+        assert accept_blob(http, app_url, "0", "t", blob).status_code == 200
     still_normal(client, digit_png, "/classify_digit")

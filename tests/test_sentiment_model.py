@@ -122,6 +122,12 @@ def test_every_model_reads_a_long_text_up_to_its_own_positions(key):
     assert len(explained["words"]) == sentiment.MAX_WORDS
     # P(positive) of the whole text, as classify gives it, not of the explained part.
     assert explained["positive"] == pytest.approx(r["scores"]["positive"], abs=1e-5)
+    assert explained["notices"] == r["notices"]
+    # A text of few words but many tokens: its variants are cut, its verdict is not.
+    dense = "supercalifragilisticexpialidocious " * 12 + "good"
+    (d,) = sentiment.classify([dense], key)
+    assert sentiment.attributions(dense, key)["positive"] == pytest.approx(
+        d["scores"]["positive"], abs=1e-5)
 
 
 def test_a_long_explanation_is_the_occlusion_of_its_first_words():

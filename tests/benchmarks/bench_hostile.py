@@ -201,10 +201,11 @@ def hostile(s: Server, tmp: Path, digit: str) -> None:
             f"{s.url}/gradio_api/call/softmax", content=body,
             headers={"content-type": "application/json"}))))
         show(s.measure("a drawing's layer at index 10^9", "component_server",
-                       lambda: status(accept_blob(http, s.url, index=str(10**9)))))
+                       lambda: status(catalogue.accept_blob(http, s.url, str(10**9), "x",
+                                                            b"\x89PNG\r\n\x1a\n"))))
         show(s.measure("1,000 drawings never read (1,000 requests)", "component_server x1000",
-                       lambda: [status(accept_blob(http, s.url, index="0", id_=f"x{i}",
-                                                   data=Path(digit)))
+                       lambda: [status(catalogue.accept_blob(http, s.url, "0", f"x{i}",
+                                                             Path(digit).read_bytes()))
                                 for i in range(1000)][-1]))
 
 
@@ -212,22 +213,6 @@ def status(response) -> str:
     if response.status_code >= 400:
         raise RuntimeError(f"HTTP {response.status_code}: {response.text[:120]}")
     return f"HTTP {response.status_code}"
-
-
-_SKETCH_ID: list[int] = []
-
-
-def accept_blob(http, url: str, index: str, id_: str = "x", data: Path | None = None):
-    """The browser's upload of a drawing's layer (the Sketchpad's accept_blobs server
-    function), as a client could send it."""
-    if not _SKETCH_ID:
-        config = http.get(f"{url}/config").json()
-        _SKETCH_ID.append(next(c["id"] for c in config["components"]
-                               if c.get("props", {}).get("elem_id") == "digit-sketchpad"))
-    blob = data.read_bytes() if data else b"\x89PNG\r\n\x1a\n"
-    return http.post(f"{url}/gradio_api/component_server/", data={
-        "component_id": str(_SKETCH_ID[0]), "session_hash": "bench", "fn_name": "accept_blobs",
-        "type": "layer", "index": index, "id": id_}, files={"file": ("blob", blob)})
 
 
 def show(row: dict) -> None:
