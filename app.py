@@ -2,7 +2,8 @@
 
     python app.py
 
-Each tab is one module in demos/, listed in DEMOS; a demo joins the app by being in that list.
+Each tab is one module (or package) in demos/, declared there as a Demo (demos/__init__.py) and
+listed in DEMOS; a demo joins the app by being in that list.
 The app runs offline: its models ship in models/weights/.
 """
 
@@ -31,16 +32,16 @@ from demos import (  # noqa: E402
     attention,
     digits,
     generation,
+    gpt,
     gradio_internals,
-    inside,
     learning,
     quantization,
     sentiment,
     tokens,
 )
 
-DEMOS = [digits, activations, learning, tokens, generation, inside, sentiment, attention,
-         quantization]
+DEMOS = [m.DEMO for m in (digits, activations, learning, tokens, generation, gpt, sentiment,
+                          attention, quantization)]
 
 HEADER = """
 # 🧠 Neural Playground
@@ -71,27 +72,17 @@ def _build() -> gr.Blocks:
     # delete_cache: files handed to visitors (the attention CSVs) leave gradio's cache after a day.
     with gr.Blocks(title="Neural Playground", delete_cache=(3600, 86400)) as demo:
         gr.Markdown(HEADER)
-        with gr.Tabs():
-            for module in DEMOS:
-                with gr.Tab(module.TITLE, id=module.SLUG) as tab:
-                    module.build(on_show=[tab.select], **_on_load(module, demo))
-    # One page per demo, for embedding a single demo in a blog post: /digits, /attention, ...
-    for module in DEMOS:
-        with demo.route(module.TITLE, f"/{module.SLUG}", show_in_navbar=False):
-            module.build(on_show=[demo.load], **_on_load(module, demo))
-    # The pages' events serve their own page; the public API is the main page's, under the
-    # names the README lists (a page's copy would otherwise appear as classify_digit_1, ...).
-    for fn in demo.fns.values():
-        if fn.page:
-            fn.api_visibility = "private"
+        pages = {}
+        with gr.Tabs(elem_classes=["np-tabs"]) as tabs:
+            for d in DEMOS:
+                with gr.Tab(d.title, id=d.slug) as tab:
+                    d.build_in(on_show=[tab.select], on_load=[demo.load])
+                pages[d.slug] = (d.title, tab)
+    # Each demo is built once; it is also a page of its own, for embedding a single demo in a
+    # blog post: /digits, /attention, ... (the same components and events as its tab).
+    gradio_internals.views(demo, tabs, pages)
     demo.queue(default_concurrency_limit=2, max_size=64)
     return demo
-
-
-def _on_load(module, demo: gr.Blocks) -> dict:
-    """A demo that reads settings from the page's address (READS_ADDRESS) gets the page's
-    load event for it."""
-    return {"on_load": [demo.load]} if getattr(module, "READS_ADDRESS", False) else {}
 
 
 # ?tab=learning (a link to a setup in the Learning tab) opens that tab, by clicking it as a
@@ -124,10 +115,9 @@ TAB_JS = """() => {
 
 
 def page_js() -> str:
-    """One function, run when the page loads, calling each demo's PAGE_JS (if it has one)."""
-    titles = json.dumps({m.SLUG: m.TITLE for m in DEMOS})
-    scripts = [TAB_JS.replace("TITLES", titles)] + [
-        m.PAGE_JS for m in DEMOS if getattr(m, "PAGE_JS", None)]
+    """One function, run when the page loads, calling each demo's page_js (if it has one)."""
+    titles = json.dumps({d.slug: d.title for d in DEMOS})
+    scripts = [TAB_JS.replace("TITLES", titles)] + [d.page_js for d in DEMOS if d.page_js]
     calls = "".join(f"({js})();" for js in scripts)
     return f"() => {{ {calls} }}"
 
@@ -166,7 +156,7 @@ def embed_routes(demo: gr.Blocks) -> list[Route]:
                 getattr(request.app, "root_path", None) or request.scope.get("root_path"))
             return ORJSONResponse(page_config(demo, slug, root))
         return Route(f"/{slug}/config", config, methods=["GET"])
-    return [route(module.SLUG) for module in DEMOS]
+    return [route(d.slug) for d in DEMOS]
 
 
 # What a client may send. A file: a drawing is a few kilobytes, a CSV of 500 points some 10 KB;
@@ -225,7 +215,9 @@ class TooLarge(Exception):
 # The demo pages are for embedding, not browsing: gradio would show a bar with one link, "Home",
 # on every page (leaving an embedded demo for the whole app). gr.Navbar(visible=False) does not
 # hide it when the page loads (gradio issue #12532), so a rule does.
-CSS = ".nav-holder { display: none; }"
+CSS = """.nav-holder { display: none; }
+/* A demo's own page shows the app's tabs with that one tab in them: no bar for a single tab. */
+.np-tabs:not(:has(button[role=tab] ~ button[role=tab])) > .tab-wrapper { display: none; }"""
 
 
 def launch(demo: gr.Blocks, **kwargs):

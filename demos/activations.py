@@ -8,12 +8,9 @@ from functools import lru_cache
 import gradio as gr
 import plotly.graph_objects as go
 
-from demos import plots
+from demos import Demo, plots
 from demos.messages import fail
 from models import activations as act
-
-TITLE = "Activation functions"
-SLUG = "activations"
 
 COLORS = ["#f97316", "#3b82f6", "#10b981", "#a855f7", "#ef4444", "#eab308", "#06b6d4",
           "#ec4899", "#84cc16", "#6b7280"]
@@ -249,3 +246,6 @@ def build(on_show=()):  # filled when built: `on_show` is not needed
     with gr.Row():
         gr.Plot(loss_fig, label="Training loss")
         gr.Plot(accuracy_fig, label="Held-out accuracy")
+
+
+DEMO = Demo(title="Activation functions", slug="activations", build=build)

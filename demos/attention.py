@@ -11,14 +11,12 @@ import gradio as gr
 import numpy as np
 import plotly.graph_objects as go
 
-from demos import files, plots
+from demos import Demo, files, plots
 from demos.messages import fail
 from demos.plots import ATTENTION_COLORSCALE as COLORSCALE
 from demos.plots import thinned, unique_labels
 from models import attention, registry
 
-TITLE = "Attention"
-SLUG = "attention"
 
 EXAMPLES = [
     "The animal didn't cross the street because it was too tired.",
@@ -236,3 +234,6 @@ def build(on_show=()):
                        api_visibility="private")
     gr.on([pair_toggle.change, text.change], attention_pair, [text, pair_toggle],
           [causal, bidirectional], api_name="attention_pair", show_progress="minimal")
+
+
+DEMO = Demo(title="Attention", slug="attention", build=build)

@@ -8,12 +8,9 @@ import time
 import gradio as gr
 import plotly.graph_objects as go
 
-from demos import plots
+from demos import Demo, plots
 from demos.messages import fail
 from models import generation, registry
-
-TITLE = "Text generation"
-SLUG = "generation"
 
 EXAMPLES = [
     "ROMEO.\n",
@@ -333,3 +330,6 @@ def build(on_show=()):
     reset_btn.click(next_token_distribution, [prompt, *settings, model],
                     [next_label, chart, output, status, token_view, choose, state],
                     api_name="next_token_distribution", show_progress="hidden")
+
+
+DEMO = Demo(title="Text generation", slug="generation", build=build)

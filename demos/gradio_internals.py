@@ -15,6 +15,9 @@ a new gradio changes what they rely on:
   Blocks or one of its pages closes, and again when the queue is set, for a mounted app's
   sake; launch() then builds the one it serves. With a page per demo that is many apps nobody
   serves. While this is open, they are not built.
+- `views(demo, tabs)`: each demo is built once, as a tab of the app, and also served alone as a
+  page of its own (/digits, /learning, ...) for embedding: gradio's page config for it is the
+  tab's part of the one build (its layout, components and events), not a second build.
 - `escaped_errors()`: every error a client receives (gradio's `error_payload`, the one function
   that turns an exception into the message sent) is HTML-escaped, ours and gradio's own (a
   Dropdown quoting the value it refused): gradio renders the message as HTML.
@@ -111,6 +114,53 @@ def escaped_errors() -> None:
     from gradio import queueing
 
     gr.utils.error_payload = queueing.error_payload = escaped_error_payload
+
+
+def _ids(layout: dict) -> list[int]:
+    return [layout["id"]] + [i for child in layout.get("children", []) for i in _ids(child)]
+
+
+def _find(layout: dict, block_id: int) -> dict | None:
+    if layout["id"] == block_id:
+        return layout
+    for child in layout.get("children", []):
+        found = _find(child, block_id)
+        if found:
+            return found
+    return None
+
+
+def views(demo: gr.Blocks, tabs: gr.Tabs, pages: dict[str, tuple[str, gr.Tab]]) -> None:
+    """Serve each tab in `pages` ({path: (title, tab)}) alone at /<path> too, from the one build.
+
+    The page's layout is the app's Tabs holding that tab only (a tab's select event fires when
+    its Tabs mounts: the tab fills itself as in the app, and app.py's CSS hides a bar of one
+    tab); its components are the tab's; its events, every event of the app whose triggers,
+    inputs and outputs all lie in the tab or are the page's load. gradio serves a page for each
+    entry of `demo.pages`, from `demo.config["page"][path]`, which this fills when gradio makes
+    the config (at launch)."""
+    for path, (title, _) in pages.items():
+        demo.pages.append((path, title, False))
+    def get_config_file():
+        config = type(demo).get_config_file(demo)  # gradio's (None under no_app_until_launch)
+        if config is None:
+            return None
+        app_page = config["page"][""]
+        shown = set(app_page["dependencies"])
+        for path, (_, tab) in pages.items():
+            layout = {"id": tabs._id, "children": [_find(config["layout"], tab._id)]}
+            ids = _ids(layout)
+            inside = set(ids) | {demo._id}
+            page = config["page"][path]
+            page["layout"]["children"] = [layout]
+            page["components"] = ids
+            page["dependencies"] = [
+                d["id"] for d in config["dependencies"] if d["id"] in shown
+                and {t[0] for t in d["targets"]} | set(d["inputs"]) | set(d["outputs"])
+                <= inside]
+        return config
+
+    demo.get_config_file = get_config_file
 
 
 def lean_sessions() -> None:
@@ -224,7 +274,14 @@ def check() -> list[str]:
             problems.append(f"ImageEditor.preprocess no longer uses {name}")
     if "self.blob_storage[id]" not in inspect.getsource(editor.accept_blobs):
         problems.append("ImageEditor.accept_blobs no longer keeps drawings in blob_storage")
-    if "getattr(block, body.fn_name" not in inspect.getsource(gr.routes.App.create_app):
+    create_app = inspect.getsource(gr.routes.App.create_app)
+    for needed, what in (('config["page"][page]', "a page's config from config['page']"),
+                         ("for pageset in blocks.pages", "a route for each of blocks.pages")):
+        if needed not in create_app:
+            problems.append(f"gradio's app no longer serves {what} (views() relies on it)")
+    if "self.root_block.pages" not in inspect.getsource(gr.blocks.BlocksConfig.get_config):
+        problems.append("BlocksConfig.get_config no longer makes a page for each of pages")
+    if "getattr(block, body.fn_name" not in create_app:
         problems.append("the component_server route no longer finds a server function on "
                         "the component itself (bounded() wraps it there)")
     return problems

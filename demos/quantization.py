@@ -7,12 +7,9 @@ import html
 
 import gradio as gr
 
-from demos import plots
+from demos import Demo, plots
 from demos.messages import fail
 from models import quantization as quant
-
-TITLE = "Quantization"
-SLUG = "quantization"
 
 NOTES_EXAMPLE = "0.1, -1.5, 3.2, 0.7, -0.4, 2.1, -0.9, 1.3"
 FORMAT_NAMES = {"fp32": "FP32", "fp16": "FP16", "bf16": "BF16", "fp8_e4m3": "FP8 E4M3",
@@ -403,3 +400,6 @@ def build(on_show=()):
           [qat_json, ptq_plot, qat_plot, qat_sentence], api_name="ptq_vs_qat",
           concurrency_limit=1, concurrency_id="qat", trigger_mode="always_last",
           show_progress="minimal")
+
+
+DEMO = Demo(title="Quantization", slug="quantization", build=build)

@@ -6,11 +6,9 @@ import html
 
 import gradio as gr
 
+from demos import Demo
 from demos.messages import fail
 from models import registry, sentiment
-
-TITLE = "Sentiment"
-SLUG = "sentiment"
 
 EXAMPLES = [
     "What a wonderful, heartfelt film. I loved every minute.",
@@ -208,3 +206,6 @@ def build(on_show=()):
                show_progress="minimal", **EXPLAINING)
     with gr.Accordion("How it works: tokens, layers, fine-tuning, occlusion", open=False):
         gr.Markdown(EXPLANATION)
+
+
+DEMO = Demo(title="Sentiment", slug="sentiment", build=build)

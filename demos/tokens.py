@@ -7,12 +7,9 @@ import html
 
 import gradio as gr
 
-from demos import plots
+from demos import Demo, plots
 from demos.messages import fail
 from models import tokens
-
-TITLE = "Tokens & embeddings"
-SLUG = "tokens"
 
 TEXT = "ROMEO. O Romeo, Romeo! wherefore art thou Romeo? 😍 Café déjà vu."
 MAP_EXAMPLES = {
@@ -399,3 +396,6 @@ def build(on_show=()):
             analogy_json = gr.JSON(visible=False)
     gr.on([go.click, analogy_model.change, *on_show], analogy, [a, b, c, analogy_model],
           [analogy_json, analogy_table, honest], api_name="analogy", show_progress="hidden")
+
+
+DEMO = Demo(title="Tokens & embeddings", slug="tokens", build=build)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models import digits
+from models import checks, digits
 
 # Below this slope a unit is "saturated": gradients passing through it nearly vanish.
 SATURATION_SLOPE = 0.05
@@ -114,25 +114,15 @@ def _check_names(names) -> list[str]:
     return list(dict.fromkeys(names))  # unique, in order
 
 
-def _check_number(value, what: str) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a number, got {value!r}.") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{what} must be a finite number, got {value}.")
-    return value
-
-
 def check_alpha(alpha) -> float:
-    alpha = _check_number(alpha, "α")
+    alpha = checks.number(alpha, "α")
     if not ALPHA_RANGE[0] <= alpha <= ALPHA_RANGE[1]:
         raise ValueError(f"α must be between {ALPHA_RANGE[0]} and {ALPHA_RANGE[1]}, got {alpha}.")
     return alpha
 
 
 def check_range(x_min, x_max) -> tuple[float, float]:
-    x_min, x_max = _check_number(x_min, "x min"), _check_number(x_max, "x max")
+    x_min, x_max = checks.number(x_min, "x min"), checks.number(x_max, "x max")
     if x_min >= x_max:
         raise ValueError(f"x min ({x_min}) must be smaller than x max ({x_max}).")
     if max(abs(x_min), abs(x_max)) > MAX_RANGE:
@@ -183,7 +173,7 @@ def curves(functions, x_min=-6.0, x_max=6.0, alpha=0.1, points=801) -> dict:
 def probe(functions, x0: float, alpha: float = 0.1) -> dict[str, dict[str, float]]:
     """Each function's value and slope at one input x0."""
     names = _check_names(functions)
-    x0 = _check_number(x0, "x")
+    x0 = checks.number(x0, "x")
     alpha = check_alpha(alpha)
     return {n: {"value": float(value(n, x0, alpha)), "slope": float(derivative(n, x0, alpha))}
             for n in names}
@@ -193,7 +183,7 @@ def neuron(name: str, w: float, b: float, x_min=-6.0, x_max=6.0, alpha=0.1,
            points=401) -> dict:
     """One neuron a = f(w·x + b) over a range of inputs x: w turns the curve, b shifts it."""
     _check_names([name])
-    w, b = _check_number(w, "w"), _check_number(b, "b")
+    w, b = checks.number(w, "w"), checks.number(b, "b")
     x_min, x_max = check_range(x_min, x_max)
     alpha = check_alpha(alpha)
     x = np.linspace(x_min, x_max, points)
@@ -236,7 +226,7 @@ def softmax(logits, temperature: float = 1.0) -> np.ndarray:
     z = np.asarray(logits, dtype=np.float64)
     if z.ndim != 1 or z.size == 0:
         raise ValueError("Logits must be a non-empty list of numbers.")
-    t = _check_number(temperature, "Temperature")
+    t = checks.number(temperature, "Temperature")
     if t < 0:
         raise ValueError("Temperature must be 0 or more.")
     if t == 0:

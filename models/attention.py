@@ -13,11 +13,9 @@ its maps are lower triangles. An encoder (BERT) is *bidirectional*: every token 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from models import registry, text
+from models import checks, registry, text
 from models.lazy import no_grad, torch
 
 MAX_TOKENS = 256  # what is shown at most: longer texts are cut, and the user is told
@@ -109,26 +107,10 @@ def select(result: dict, layer, head) -> tuple[np.ndarray, str]:
     Layers and heads are numbered from 1, as people count."""
     weights = result["weights"]
     n_layers, n_heads = weights.shape[:2]
-    layer = _index(layer, n_layers, "Layer")
+    layer = checks.index(layer, "Layer", n_layers)
     if head in ("mean", "rollout"):
         if head == "mean":
             return mean_over_heads(weights)[layer - 1], f"layer {layer}, mean of {n_heads} heads"
         return rollout(weights)[layer - 1], f"attention rollout through layers 1–{layer}"
-    head = _index(head, n_heads, "Head")
+    head = checks.index(head, "Head", n_heads, others=' (or "mean" / "rollout")')
     return weights[layer - 1, head - 1], f"layer {layer}, head {head}"
-
-
-def _index(value, n: int, name: str) -> int:
-    if isinstance(value, str):
-        try:
-            value = int(value.strip())  # "3" from a dropdown or a client
-        except ValueError:
-            pass  # refused below, with a sentence
-    if (isinstance(value, bool) or not isinstance(value, int | float)
-            or not math.isfinite(value) or value != int(value)):
-        raise ValueError(f"{name} must be a whole number from 1 to {n}"
-                         + (' (or "mean" / "rollout")' if name == "Head" else "") + ".")
-    if not 1 <= int(value) <= n:
-        raise ValueError(f"{name} {int(value)} does not exist: this model has {n} "
-                         f"{name.lower()}s (1 to {n}).")
-    return int(value)

@@ -17,12 +17,11 @@ one forward pass per new token, reusing the key/value cache of the tokens before
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from models import registry, text
+from models import checks, registry, text
 from models.lazy import no_grad, torch
 
 MAX_NEW_TOKENS = 400  # server-side caps on one generation: tokens
@@ -38,42 +37,26 @@ class Sampling:
     top_p: float = 1.0  # 1: no limit
 
 
-def _number(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name} must be a number, not {type(value).__name__}.")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number.")
-    return value
-
-
-def _whole(value, name: str) -> int:
-    v = _number(value, name)
-    if v != int(v):
-        raise ValueError(f"{name} must be a whole number, not {v:g}.")
-    return int(v)
-
-
 def check_sampling(temperature, top_k, top_p) -> Sampling:
     """Validated sampling settings; ValueError with what to change."""
-    t = _number(temperature, "Temperature")
+    t = checks.number(temperature, "Temperature")
     if not 0 <= t <= 2:
         raise ValueError(f"Temperature must be between 0 and 2, not {t:g}.")
-    k = _whole(top_k if top_k is not None else 0, "Top-k")
+    k = checks.integer(top_k if top_k is not None else 0, "Top-k")
     if not 0 <= k <= MAX_TOP_K:
         raise ValueError(f"Top-k must be between 0 (no limit) and {MAX_TOP_K}, not {k}.")
-    p = _number(top_p if top_p is not None else 1.0, "Top-p")
+    p = checks.number(top_p if top_p is not None else 1.0, "Top-p")
     if not 0 < p <= 1:
         raise ValueError(f"Top-p must be more than 0 and at most 1, not {p:g}.")
     return Sampling(t, k, p)
 
 
 def check_budget(max_new_tokens, seed) -> tuple[int, int]:
-    n = _whole(max_new_tokens, "The number of new tokens")
+    n = checks.integer(max_new_tokens, "The number of new tokens")
     if not 1 <= n <= MAX_NEW_TOKENS:
         raise ValueError(f"The number of new tokens must be between 1 and {MAX_NEW_TOKENS} on "
                          f"this server, not {n}.")
-    s = _whole(seed if seed is not None else 0, "The seed")
+    s = checks.integer(seed if seed is not None else 0, "The seed")
     if not 0 <= s < 2**32:
         raise ValueError(f"The seed must be a whole number from 0 to {2**32 - 1}.")
     return n, s
@@ -193,12 +176,12 @@ def step(prompt, generated: list[int], temperature=1.0, top_k=0, top_p=1.0, seed
     sampling = check_sampling(temperature, top_k, top_p)
     _, seed = check_budget(1, seed)
     context = prepare(prompt, model_key)
-    generated = [_whole(i, "A generated token") for i in generated]
+    generated = [checks.integer(i, "A generated token") for i in generated]
     probs = filtered(next_logits(context, context.ids + generated), sampling)
     if choose is None:
         token = draw(probs, seed, len(generated))
     else:
-        token = _whole(choose, "The chosen token")
+        token = checks.integer(choose, "The chosen token")
         if not 0 <= token < probs.numel():
             raise ValueError("That token is not in the model's vocabulary.")
     return {"generated": generated + [token], "probability": float(probs[token])}
@@ -211,7 +194,7 @@ def inspect(prompt, generated: list[int], temperature=1.0, top_k=0, top_p=1.0,
     come (see `candidates`), and "tokens", the prompt's and the generated tokens."""
     sampling = check_sampling(temperature, top_k, top_p)
     context = prepare(prompt, model_key)
-    generated = [_whole(i, "A generated token") for i in generated]
+    generated = [checks.integer(i, "A generated token") for i in generated]
     ids = context.ids + generated
     last = None
     if generated:

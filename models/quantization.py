@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models import learning, registry
+from models import checks, learning, registry
 from models.lazy import no_grad, torch
 
 FORMATS = {  # name: (torch dtype name, sign, exponent, mantissa bits)
@@ -48,34 +48,9 @@ WINDOW, CONTEXT = 256, 128  # as the README scores it: each token once, with >= 
 _lock = threading.Lock()
 
 
-def _number(value, what: str = "The number") -> float:
-    if isinstance(value, str):
-        try:
-            value = float(value.strip().replace(",", "").replace("_", ""))
-        except ValueError:
-            raise ValueError(f"{what} must be a number, like 0.1 or -3.2e-5.") from None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{what} must be a number, like 0.1 or -3.2e-5.")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{what} must be finite: infinity and NaN are what overflow *gives*, "
-                         "not a number to store.")
-    return value
-
-
-def _choice(value, options, what: str):
-    if value not in options:
-        raise ValueError(f"{what} must be one of {', '.join(map(str, options))}, "
-                         f"not {str(value)[:30]!r}.")
-    return value
-
-
 def check_bits(bits) -> int:
-    if isinstance(bits, str) and bits.strip().isdigit():
-        bits = int(bits)
-    if isinstance(bits, float) and bits.is_integer():
-        bits = int(bits)
-    return _choice(bits, BITS, "Bits")
+    bits = checks.integer(bits, "Bits")  # 8, 8.0 and "8" alike
+    return checks.choice(bits, "number of bits", BITS)
 
 
 # -- float formats, bit by bit ----------------------------------------------------------------
@@ -99,8 +74,8 @@ def format_facts(name: str) -> dict:
 def float_bits(value, format="fp32") -> dict:
     """`value` stored in `format`: the sign, exponent and mantissa bits (strings), the value
     the format actually holds, the error, and whether it overflowed or underflowed."""
-    x = _number(value)
-    _choice(format, FORMATS, "The format")
+    x = checks.number(value, "The number")
+    checks.choice(format, "format", FORMATS)
     dtype_name, s, e, m = FORMATS[format]
     dtype = getattr(torch, dtype_name)
     stored_t = torch.tensor([x], dtype=torch.float64).to(dtype)
@@ -141,7 +116,7 @@ def parse_numbers(numbers) -> list[float]:
         raise ValueError("Type some numbers, separated by commas.")
     if len(parts) > MAX_NUMBERS:
         raise ValueError(f"At most {MAX_NUMBERS} numbers here; this is {len(parts)}.")
-    return [_number(p, f"“{str(p).strip()[:20]}”") for p in parts]
+    return [checks.number(p, f"“{str(p).strip()[:20]}”") for p in parts]
 
 
 def quantize_array(w: np.ndarray, bits: int, scheme: str, axis=None) -> dict:
@@ -169,7 +144,7 @@ def quantize_numbers(numbers, bits=8, scheme="absmax") -> dict:
     """Every step of one scheme on a short list: the scale (both ways up), the zero-point, the
     integers, the values they come back as, and the errors."""
     w = np.asarray(parse_numbers(numbers), dtype=np.float64)
-    bits, scheme = check_bits(bits), _choice(scheme, SCHEMES, "The scheme")
+    bits, scheme = check_bits(bits), checks.choice(scheme, "scheme", SCHEMES)
     r = quantize_array(w, bits, scheme)
     scale = float(r["scale"])
     errors = r["dequantized"] - w
@@ -211,7 +186,7 @@ def quantize_tensor(w: torch.Tensor, name: str, bits: int, scheme: str,
 
 
 def matrix_names(model_key) -> list[str]:
-    _choice(model_key, MODELS, "The model")
+    checks.choice(model_key, "model", MODELS)
     return list(_matrices(_load(model_key).model))
 
 
@@ -221,9 +196,9 @@ def _load(model_key) -> registry.Loaded:
 
 
 def check_setting(model, bits, scheme, granularity) -> tuple:
-    return (_choice(model, MODELS, "The model"), check_bits(bits),
-            _choice(scheme, SCHEMES, "The scheme"),
-            _choice(granularity, GRANULARITIES, "The granularity"))
+    return (checks.choice(model, "model", MODELS), check_bits(bits),
+            checks.choice(scheme, "scheme", SCHEMES),
+            checks.choice(granularity, "granularity", GRANULARITIES))
 
 
 def sizes(model, bits: int, extra_bytes: int) -> dict:
@@ -437,7 +412,7 @@ def ptq_vs_qat(bits=2, dataset="circles", seed=0) -> dict:
     """PTQ against QAT at `bits` on a data set of the Learning tab (computed once per
     setting): see _ptq_vs_qat."""
     bits = check_bits(bits)
-    dataset = _choice(dataset, PTQ_DATASETS, "The data set")
+    dataset = checks.choice(dataset, "data set", PTQ_DATASETS)
     return _ptq_vs_qat(bits, dataset, learning.integer(seed, "Seed", 0, 2 ** 31 - 1))
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models import registry, text
+from models import checks, registry, text
 from models.lazy import no_grad, torch
 
 MAX_CHARS = 2_000  # the playground tokenises at most this much text (and says so)
@@ -256,23 +256,10 @@ def _answer(model: str, scores: np.ndarray, k: int, exclude=()) -> list[dict]:
             for s, p, i in zip(shown, pieces, top)]
 
 
-def _check_k(k) -> int:
-    if isinstance(k, str):
-        try:
-            k = float(k)
-        except ValueError:
-            pass
-    if isinstance(k, bool) or not isinstance(k, int | float) or not np.isfinite(k) or k != int(k):
-        raise ValueError(f"k must be a whole number from 1 to {MAX_K}.")
-    if not 1 <= k <= MAX_K:
-        raise ValueError(f"k must be from 1 to {MAX_K}, not {int(k)}.")
-    return int(k)
-
-
 def nearest_tokens(word, model="sentiment-minilm", k=10) -> list[dict]:
     """The k tokens nearest to `word` by cosine similarity in the model's input embedding
     matrix, most similar first: one matrix product over the whole vocabulary."""
-    model, k = _check_model(model), _check_k(k)
+    model, k = _check_model(model), checks.integer(k, "k", 1, MAX_K)
     i = token_of(model, word)
     e = matrix(model)
     return _answer(model, e @ e[i], k, exclude=[i])  # (V,) cosines: rows have length 1
@@ -282,7 +269,7 @@ def analogy(a, b, c, model="sentiment-minilm", k=5) -> dict:
     """a − b + c (king − man + woman): the tokens nearest to it, a, b and c left out (as
     word2vec's evaluation does); and how many of the classic analogies this vocabulary can
     ask come out right."""
-    model, k = _check_model(model), _check_k(k)
+    model, k = _check_model(model), checks.integer(k, "k", 1, MAX_K)
     ids = [token_of(model, w) for w in (a, b, c)]
     e = matrix(model)
     v = e[ids[0]] - e[ids[1]] + e[ids[2]]

@@ -1,5 +1,11 @@
-"""Shared fixtures. The suite runs offline: these variables are set before anything imports
-transformers, huggingface_hub or gradio."""
+"""Shared fixtures, and the tiers. The suite runs offline: these variables are set before
+anything imports transformers, huggingface_hub or gradio.
+
+Tiers follow the folder a test lives in: tests/unit (no server), tests/api (the app or a small
+gradio app on loopback, called over HTTP), tests/browser (headless Chromium), tests/slow (the
+model-quality checks on held-out data, training runs, the whole bad-input catalogue). Each
+test gets its folder's marker, so `-m "unit or api"` is the quick run for the inner loop.
+"""
 
 import os
 import shutil
@@ -15,6 +21,17 @@ sys.path.insert(0, str(ROOT))
 DATA = Path(__file__).parent / "data"
 
 import pytest  # noqa: E402
+
+TIERS = ("unit", "api", "browser", "slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        tier = Path(str(item.fspath)).parent.name
+        if tier not in TIERS:
+            raise pytest.UsageError(f"{item.nodeid}: a test lives in tests/<tier>/, one of "
+                                    f"{', '.join(TIERS)}")
+        item.add_marker(getattr(pytest.mark, tier))
 
 
 @pytest.fixture(scope="session")

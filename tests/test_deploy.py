@@ -11,7 +11,7 @@ from models import registry
 
 def test_upload_holds_the_app_and_its_weights_and_nothing_else():
     files = deploy_space.files_to_upload(ROOT)
-    for needed in ("app.py", "requirements.txt", "README.md", "demos/digits.py",
+    for needed in ("app.py", "requirements.txt", "README.md", "demos/digits/__init__.py",
                    "models/registry.py", "demos/examples/digits/7.png"):
         assert needed in files
     weights = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "models/weights").rglob("*")

@@ -1,4 +1,4 @@
-"""models/digit_inside.py: the CNN opened up on a drawing, checked against its own modules,
+"""models/digits/inside.py: the CNN opened up on a drawing, checked against its own modules,
 torch's conv2d and plain arithmetic; saliency, the first layer, and the dreamed digits."""
 
 import numpy as np
@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 from conftest import DATA
 
-from models import digit_inside
-from models.digit_networks import load
+from models.digits import inside as digit_inside
+from models.digits.networks import load
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_bad_kernels_and_pixels_are_sentences(image):
     for kernel in ("1 2 3", "a b c d e f g h i", "1 2 3 4 5 6 7 8 inf", None, [[1, 2], [3]]):
         with pytest.raises(ValueError, match="nine"):
             digit_inside.apply_kernel(image, kernel)
-    with pytest.raises(ValueError, match="from 0 to 31"):
+    with pytest.raises(ValueError, match="0 to 31"):
         digit_inside.pixel(image, "conv1", 32, 0, 0)
     with pytest.raises(ValueError, match="written out for conv1"):
         digit_inside.pixel(image, "conv3", 0, 0, 0)

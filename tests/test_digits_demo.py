@@ -1,4 +1,4 @@
-"""demos/digits.py: the tab's handler turns Sketchpad values into components."""
+"""demos/digits: the tab's handler turns Sketchpad values into components."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""models/digits.py: preprocessing as MNIST was made, the model contract, and quality."""
+"""models/digits: preprocessing as MNIST was made, the model contract, and quality."""
 
 import numpy as np
 import pytest

@@ -59,3 +59,38 @@ def test_state_and_updates_still_live_in_the_session():
         assert other.predict(8, api_name="/read") == 8  # the other session keeps 10
     finally:
         demo.close()
+
+
+def test_views_serve_each_tab_alone_from_one_build():
+    """Two tabs built once; /one's page holds tab one's components and events (and the page's
+    load), not tab two's; each event still answers under its one name."""
+    import httpx
+    from gradio_client import Client
+
+    with gr.Blocks() as demo:
+        pages = {}
+        with gr.Tabs() as tabs:
+            for slug in ("one", "two"):
+                with gr.Tab(slug, id=slug) as tab:
+                    box = gr.Textbox(elem_id=f"in-{slug}")
+                    out = gr.Textbox(elem_id=f"out-{slug}")
+                    box.submit(lambda x, s=slug: f"{s}:{x}", box, out, api_name=f"echo_{slug}")
+                    tab.select(lambda s=slug: s, None, out)
+                pages[slug] = (slug.title(), tab)
+        gr.Button().click(lambda: "x", None, out)  # outside the tabs: on no page of its own
+    gradio_internals.views(demo, tabs, pages)
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1")
+    try:
+        config = httpx.get(f"{url}config", params={"page": "one"}).json()
+        ids = {c["id"] for c in config["components"]}
+        elems = {c["props"].get("elem_id") for c in config["components"]}
+        assert {"in-one", "out-one"} <= elems and not elems & {"in-two", "out-two"}
+        assert config["layout"]["children"][0]["id"] == tabs._id
+        for dependency in config["dependencies"]:  # every event lies in the page
+            assert {t[0] for t in dependency["targets"]} <= ids | {demo._id}
+        assert len(config["dependencies"]) == 2  # submit and select of tab one
+        assert httpx.get(f"{url}two").status_code == 200
+        assert Client(url, verbose=False).predict("a", api_name="/echo_two") == "two:a"
+        assert len(demo.blocks) < 12  # built once: 2 x (tab, 2 boxes) + tabs + button + root
+    finally:
+        demo.close()

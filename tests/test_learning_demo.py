@@ -1,4 +1,4 @@
-"""demos/learning.py: figures from plain numbers, and the handlers that keep the tab's run."""
+"""demos/learning: figures from plain numbers, and the handlers that keep the tab's run."""
 
 import json
 
@@ -7,8 +7,8 @@ import plotly.graph_objects as go
 import pytest
 
 from demos import learning as tab
-from demos import learning_network as net
 from demos import plots
+from demos.learning import network as net
 from models import learning
 
 
@@ -271,7 +271,7 @@ def test_points_in_the_address_are_your_points():
 
 
 def test_transformer_figures_are_valid_plotly():
-    from demos import learning_transformer as lt_tab
+    from demos.learning import transformer as lt_tab
 
     curve, attention, predictions, status, numbers = lt_tab.reset("repeat", 2, 2, 0, None)[:5]
     fig = load(attention)

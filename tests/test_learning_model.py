@@ -1,4 +1,4 @@
-"""models/learning.py: gradient descent, live training and backpropagation, against oracles."""
+"""models/learning: gradient descent, live training and backpropagation, against oracles."""
 
 import math
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from models import live_transformer as lt
+from models.learning import transformer as lt
 
 
 def test_repeat_sequences_say_a_random_stretch_twice():

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from models import activations, attention, digits, generation, learning, text
+from models import activations, checks, digits, generation, learning, text
 
 ANYTHING = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
                      st.text(), st.lists(st.integers(), max_size=3),
@@ -54,7 +54,7 @@ def test_token_budget_and_seed_are_valid_or_refused(n, seed):
 @settings(max_examples=200, deadline=None)
 def test_layer_and_head_indices_are_valid_or_refused(value):
     try:
-        i = attention._index(value, 6, "Layer")
+        i = checks.index(value, "Layer", 6)
     except ValueError as e:
         assert "Layer" in str(e)
         return
@@ -96,7 +96,7 @@ def test_hidden_layers_parse_to_a_small_network_or_are_refused(value):
     assert all(isinstance(w, int) and 1 <= w <= learning.MAX_WIDTH for w in widths)
 
 
-@given(ANYTHING, ANYTHING, ANYTHING, ANYTHING, ANYTHING)
+@given(ANYTHING, ANYTHING, ANYTHING, st.one_of(ANYTHING, st.integers(-5, 1_000)), ANYTHING)
 @settings(max_examples=300, deadline=None)
 def test_training_settings_are_valid_or_refused(noise, layers, rate, batch, seed):
     try:
@@ -106,7 +106,8 @@ def test_training_settings_are_valid_or_refused(noise, layers, rate, batch, seed
         assert str(e).endswith(".")
         return
     assert 0 <= config.noise <= 0.5 and math.isfinite(rate) and 0 < rate <= 10
-    assert 1 <= batch <= learning.N_TRAIN and 0 <= config.seed < 2**31
+    # A batch is at most all the points (own points: up to 400 for training).
+    assert 1 <= batch <= learning.N_POINTS and 0 <= config.seed < 2**31
 
 
 @given(ANYTHING, ANYTHING, ANYTHING, ANYTHING, st.integers(-5, 600))

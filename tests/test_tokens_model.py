@@ -99,7 +99,7 @@ def test_words_the_vocabulary_lacks_are_a_sentence():
         tokens.nearest_tokens("antidisestablishmentarianism", "shakespeare-gpt", 5)
     with pytest.raises(ValueError, match="Type a word"):
         tokens.nearest_tokens("  ", "sentiment-minilm", 5)
-    with pytest.raises(ValueError, match="k must be from 1 to 50"):
+    with pytest.raises(ValueError, match="k must be between 1 and 50"):
         tokens.nearest_tokens("king", "sentiment-minilm", 51)
     with pytest.raises(ValueError, match="no embedding matrix"):
         tokens.nearest_tokens("king", "gpt2", 5)

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from common import ROOT, echo_floor, machine, server, summary, timed  # noqa: E402
 
 from models import learning  # noqa: E402
-from models import live_transformer as lt  # noqa: E402
+from models.learning import transformer as lt  # noqa: E402
 
 P = learning.DEFAULT
 TRAIN = dict(dataset=P.dataset, noise=P.noise, layers=", ".join(map(str, P.layers)),

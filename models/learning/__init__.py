@@ -30,38 +30,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from models import activations
+from models.checks import choice, integer, number  # noqa: F401 (also for the trainers)
 from models.lazy import no_grad, torch
 
 # -- validation at the edge: every number a visitor or a client sends passes through these -----
-
-
-def number(value, what: str, low: float, high: float) -> float:
-    """A finite float in [low, high], or a ValueError that says what to send."""
-    if isinstance(value, bool):
-        raise ValueError(f"{what} must be a number, got {value!r}.")
-    try:
-        value = float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"{what} must be a number, got {str(value)[:40]!r}.") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{what} must be a finite number, got {value}.")
-    if not low <= value <= high:
-        raise ValueError(f"{what} must be between {low:g} and {high:g}, got {value:g}.")
-    return value
-
-
-def integer(value, what: str, low: int, high: int) -> int:
-    """A whole number in [low, high] ("3", 3 and 3.0 are fine; 3.5 is not)."""
-    value = number(value, what, low, high)
-    if value != int(value):
-        raise ValueError(f"{what} must be a whole number, got {value:g}.")
-    return int(value)
-
-
-def choice(value, what: str, options) -> str:
-    if not isinstance(value, str) or value not in options:
-        raise ValueError(f"Unknown {what} {str(value)[:40]!r}: choose from {', '.join(options)}.")
-    return value
 
 
 # -- 1. Down the hill: gradient descent on a cost of two weights -------------------------------

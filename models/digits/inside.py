@@ -7,7 +7,7 @@
     first_layer(image)             # the MLP's 16 first-layer neurons as 28 x 28 weight images
     dream(digit, steps, seed)      # an input optimised until the CNN is sure it is `digit`
 
-Images are 28 x 28 arrays in [0, 1], white ink on black, as models/digits.py makes them. Every
+Images are 28 x 28 arrays in [0, 1], white ink on black, as models/digits makes them. Every
 feature map is what the CNN's own modules computed, caught by forward hooks on them; the CNN
 applies ReLU and max-pooling as functions (F.relu, F.max_pool2d), which no hook can catch, so
 those two are applied here to the hooked tensors, exactly as DigitCNN.features does.
@@ -19,7 +19,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from models.digit_networks import load
+from models import checks
+from models.digits.networks import load
 
 # The CNN's steps, in order: (name, the module whose output is caught, what follows it).
 CONVS = {"conv1": ("conv1", "conv1"), "conv2": ("conv2", "bn1"), "conv3": ("conv3", "conv3"),
@@ -84,16 +85,6 @@ def layers(image) -> dict:
             "probabilities": {str(d): float(p) for d, p in enumerate(probs)}}
 
 
-def _index(value, n: int, what: str) -> int:
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < n:
-        raise ValueError(f"{what} must be a whole number from 0 to {n - 1}.")
-    return value
-
-
 def pixel(image, layer="conv1", channel=0, row=14, col=14) -> dict:
     """One output pixel of the first conv layer, written out: the 3 x 3 patch of the input
     under the kernel, the nine products, their sum, the bias, and the result, which is the
@@ -101,8 +92,9 @@ def pixel(image, layer="conv1", channel=0, row=14, col=14) -> dict:
     if layer != "conv1":
         raise ValueError("The arithmetic is written out for conv1, whose input is the image "
                          "itself (deeper layers add up 32 or 64 such 3 × 3 sums).")
-    channel = _index(channel, 32, "The channel")
-    row, col = _index(row, 28, "The row"), _index(col, 28, "The column")
+    channel = checks.index(channel, "The channel", 32, first=0)
+    row = checks.index(row, "The row", 28, first=0)
+    col = checks.index(col, "The column", 28, first=0)
     x = np.pad(check_image(image), 1)  # padding 1: the kernel may hang over the edge
     patch = x[row:row + 3, col:col + 3]
     cnn = load().cnn
@@ -206,9 +198,9 @@ def dream(digit=3, steps=300, seed=0) -> dict:
     """What the CNN thinks `digit` looks like: an input, from faint noise, changed by gradient
     ascent (Adam) on the CNN's log-probability of the digit, with a smoothness penalty
     (neighbouring pixels alike); then both networks' verdicts on it."""
-    digit = _index(digit, 10, "The digit")
-    steps = _index(steps, MAX_DREAM_STEPS + 1, "Steps")
-    seed = _index(seed, 2 ** 31, "The seed")
+    digit = checks.integer(digit, "The digit", 0, 9)
+    steps = checks.integer(steps, "Steps", 0, MAX_DREAM_STEPS)
+    seed = checks.integer(seed, "The seed", 0, 2 ** 31 - 1)
     models = load()
     g = torch.Generator().manual_seed(seed)
     z = (torch.randn(1, 1, 28, 28, generator=g) * 0.5 - 2).requires_grad_(True)  # pixels ≈ 0.1

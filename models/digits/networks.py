@@ -1,5 +1,5 @@
 """The two digit networks and their shipped weights (torch): the CNN that classifies, and the
-784-16-16-10 MLP that is drawn. models/digits.py turns drawings into their input and imports
+784-16-16-10 MLP that is drawn. models/digits turns drawings into their input and imports
 this module on first use, so that the app starts without importing torch.
 """
 

@@ -1,4 +1,4 @@
-"""models/inside.py: the forward pass opened up, checked against the model and by hand.
+"""models/gpt.py: the forward pass opened up, checked against the model and by hand.
 
 Oracles: every shown piece recomposed by hand in numpy (LayerNorm, Q/K/V, the masked softmax,
 the weighted sum, the projections, GELU, the residual stream, the unembedding) reproduces the
@@ -13,7 +13,8 @@ import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from models import inside, registry
+from models import gpt as inside
+from models import registry
 
 TEXT = "ROMEO.\nBut soft, what light through yonder window breaks?"
 

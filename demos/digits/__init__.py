@@ -7,13 +7,12 @@ from pathlib import Path
 
 import gradio as gr
 
-from demos import digits_inside, gradio_internals, plots
+from demos import Demo, gradio_internals, plots
+from demos.digits import inside as digits_inside
 from demos.messages import fail
 from models import digits
 
-TITLE = "Digits"
-SLUG = "digits"
-EXAMPLES_DIR = Path(__file__).parent / "examples" / "digits"
+EXAMPLES_DIR = Path(__file__).parents[1] / "examples" / "digits"
 # Ten held-out MNIST digits, then two drawings that are not digits (made by
 # models/training/make_non_digit_fixture.py), to see the honest answer with one click.
 NON_DIGITS = [("not-a-digit-letter-A.png", "A drawn letter A, not a digit"),
@@ -195,3 +194,6 @@ def build(on_show=()):  # filled when built: `on_show` is not needed
     # The ClearButton empties the canvas in the browser; this resets the outputs to match.
     clear.click(lambda: classify(None), outputs=outputs, api_visibility="private",
                 show_progress="hidden").then(None, js=PAGE_JS)
+
+
+DEMO = Demo(title="Digits", slug="digits", build=build, page_js=PAGE_JS)

@@ -30,8 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.checks import choice, integer, number
 from models.lazy import no_grad, torch
-from models.learning import FRAME_SECONDS, TRAIN_SHARE, choice, integer, number, paced
+from models.learning import FRAME_SECONDS, TRAIN_SHARE, paced
 
 
 @dataclass(frozen=True)

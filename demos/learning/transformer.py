@@ -11,8 +11,9 @@ import gradio as gr
 
 from demos import plots
 from demos.messages import fail
-from models import live_transformer as lt
-from models.learning import TRAIN_SHARE, integer
+from models.checks import integer
+from models.learning import TRAIN_SHARE
+from models.learning import transformer as lt
 
 INTRO = """## 4. A transformer learns, live
 A tiny transformer (two layers, two heads, a width of 32: about 9,000 weights, from random)

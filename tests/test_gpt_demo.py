@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from demos import inside as tab
+from demos import gpt as tab
 
 
 def load(plot) -> go.Figure:
@@ -102,7 +102,7 @@ def test_knock_figure_pairs_before_and_after():
 
 @pytest.mark.parametrize("n", [256])
 def test_a_256_token_pass_stays_a_reasonable_size(n):
-    from models import inside
+    from models import gpt as inside
 
     text = open(__import__("conftest").DATA / "shakespeare_heldout.txt").read()
     out = tab.inside_gpt(text, None, None, 6, 8, 1.0)

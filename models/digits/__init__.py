@@ -10,7 +10,7 @@ Two networks are trained on the same MNIST digits (see models/training/train_dig
 
 Drawings are turned into what MNIST looks like before either network sees them: white ink on
 black, the digit fitted into a 20x20 box and placed in a 28x28 image by its centre of mass.
-That part is here (numpy, PIL); the networks themselves are in models/digit_networks.py (torch),
+That part is here (numpy, PIL); the networks themselves are in models/digits/networks.py (torch),
 imported on first use so that the app starts without importing torch.
 """
 
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-WEIGHTS_DIR = Path(__file__).parent / "weights" / "digits"
+WEIGHTS_DIR = Path(__file__).parents[1] / "weights" / "digits"
 CLASSES = [str(d) for d in range(10)]
 
 # A prediction below this confidence is reported as "not sure"; below NONSENSE the network spreads
@@ -34,7 +34,7 @@ NONSENSE = 0.35
 # Pixels fainter than this (0..1) count as background when we look for the ink's bounding box.
 INK_THRESHOLD = 0.1
 
-# What models/digit_networks.py (torch) provides, imported on first use: the app starts without
+# What models/digits/networks.py (torch) provides, imported on first use: the app starts without
 # importing torch, and `digits.load()`, `digits.DigitCNN` ... still work.
 _NETWORKS = {"MLPConfig", "DigitCNN", "DigitMLP", "ACTIVATIONS", "DigitModels", "save", "load",
              "load_mlp", "mlp_inside"}
@@ -42,7 +42,7 @@ _NETWORKS = {"MLPConfig", "DigitCNN", "DigitMLP", "ACTIVATIONS", "DigitModels", 
 
 def __getattr__(name: str):
     if name in _NETWORKS:
-        from models import digit_networks
+        from models.digits import networks as digit_networks
 
         return getattr(digit_networks, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -170,7 +170,7 @@ def preprocess(ink: np.ndarray) -> np.ndarray:
 
 def predict(image: np.ndarray) -> dict:
     """Classify one 28x28 image in [0, 1] (white ink on black): see digit_networks.predict."""
-    from models import digit_networks
+    from models.digits import networks as digit_networks
 
     return digit_networks.predict(image)
 

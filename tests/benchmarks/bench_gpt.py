@@ -54,8 +54,8 @@ def main():
     import os
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # as the app runs
-    from demos import inside as tab
-    from models import inside
+    from demos import gpt as tab
+    from models import gpt as inside
 
     texts = {n: text_of(n) for n in (32, 128, 256)}
     print("\nin-process (median of 10):")

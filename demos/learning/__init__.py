@@ -9,15 +9,12 @@ import time
 
 import gradio as gr
 
-from demos import learning_network, learning_transformer, plots
-from demos.learning_network import _r  # one way to round
+from demos import Demo, plots
+from demos.learning import network as learning_network
+from demos.learning import transformer as learning_transformer
+from demos.learning.network import _r  # one way to round
 from demos.messages import fail
 from models import learning
-
-TITLE = "Learning"
-SLUG = "learning"
-PAGE_JS = learning_network.CLICK_JS  # clicks on the plane add points
-READS_ADDRESS = True  # the trainer's settings, from ?dataset=...&layers=... (see restore)
 
 INTRO = """### How a network learns: down the hill, one step at a time
 A network learns by changing its weights to make a **cost** smaller: how wrong it is on the
@@ -459,3 +456,8 @@ def build(on_show=(), on_load=()):
 
     # 4. A transformer learns, live.
     learning_transformer.build(on_show)
+
+
+DEMO = Demo(title="Learning", slug="learning", build=build,
+            # clicks on the plane add points; the trainer's settings come from the address
+            page_js=learning_network.CLICK_JS, reads_address=True)

@@ -1,6 +1,6 @@
 """The Digits tab's lower half: inside the CNN, on the visitor's own drawing, and what the
 networks think a digit looks like. Filled when asked (a button), so that live classification
-stays as fast as it is. Figures take arrays from models/digit_inside.py, never models."""
+stays as fast as it is. Figures take arrays from models/digits/inside.py, never models."""
 
 from __future__ import annotations
 
@@ -140,7 +140,7 @@ def _rounded(a) -> list:
 def digit_layers(sketch, layer="conv1", before=False):
     """JSON of every layer (the first conv layer's maps after ReLU in full), then the chosen
     layer's maps, conv1's kernels, and the probabilities."""
-    from models import digit_inside
+    from models.digits import inside as digit_inside
 
     try:
         result = digit_inside.layers(image_of(sketch))
@@ -174,7 +174,7 @@ def pixel_markdown(r: dict) -> str:
 
 
 def digit_pixel(sketch, channel=0, row=14, col=14):
-    from models import digit_inside
+    from models.digits import inside as digit_inside
 
     try:
         r = digit_inside.pixel(image_of(sketch), "conv1", channel, row, col)
@@ -184,7 +184,7 @@ def digit_pixel(sketch, channel=0, row=14, col=14):
 
 
 def try_kernel(sketch, kernel="vertical edge"):
-    from models import digit_inside
+    from models.digits import inside as digit_inside
 
     try:
         r = digit_inside.apply_kernel(image_of(sketch), kernel)
@@ -200,7 +200,7 @@ def try_kernel(sketch, kernel="vertical edge"):
 
 def digit_saliency(sketch):
     """JSON ({"cnn": 28 x 28, "mlp": 28 x 28, "method"}), then the two maps."""
-    from models import digit_inside
+    from models.digits import inside as digit_inside
 
     try:
         r = digit_inside.saliency(image_of(sketch))
@@ -216,7 +216,7 @@ def digit_saliency(sketch):
 
 
 def first_layer(sketch):
-    from models import digit_inside
+    from models.digits import inside as digit_inside
 
     try:
         return first_layer_figure(digit_inside.first_layer(image_of(sketch)))
@@ -233,7 +233,7 @@ def look_inside(sketch, layer, before):
 
 def dream_digit(digit=3, steps=300, seed=0):
     """JSON ({"image", "cnn", "mlp"}), then the picture, both verdicts, a sentence."""
-    from models import digit_inside
+    from models.digits import inside as digit_inside
 
     try:
         r = digit_inside.dream(digit, steps, seed)

@@ -1,5 +1,5 @@
 """The Inside a GPT tab: one forward pass opened up, the logit lens, knock-outs, and the weights
-counted by category. The figures take arrays and token strings (from models/inside.py), never
+counted by category. The figures take arrays and token strings (from models/gpt.py), never
 models, and are written as plotly JSON (plots.figure): a 256-token pass has tens of thousands
 of numbers to draw, and go.Figure would validate each."""
 
@@ -10,14 +10,11 @@ import html
 import gradio as gr
 import numpy as np
 
-from demos import plots
+from demos import Demo, plots
 from demos.messages import fail
 from demos.plots import ATTENTION_COLORSCALE as COLORSCALE
 from demos.plots import thinned, unique_labels
-from models import inside
-
-TITLE = "Inside a GPT"
-SLUG = "inside"
+from models import gpt
 
 EXAMPLES = [
     "ROMEO.\nBut soft, what light through yonder window breaks?",
@@ -252,7 +249,7 @@ def mlp_figure(block: dict, position: int, token: str, layer: int):
 def residual_figure(t: dict, position: int):
     """The chosen token's vector along the residual stream: the input, after each half of
     each block, and after the final LayerNorm; its length in each row's name."""
-    stream = inside.residual_stream(t, position)
+    stream = gpt.residual_stream(t, position)
     names = [f"{name} · ‖x‖ {norm:.1f}" for name, norm in zip(stream["names"], stream["norms"])]
     data = [_heatmap(stream["rows"], "x", "y", "%{y}<br>dimension %{x}: %{z:.3f}", y=names)]
     token = unique_labels(t["tokens"])[position - 1]
@@ -318,8 +315,8 @@ def inside_gpt(text, model=None, position=None, layer=1, head=1, temperature=1.0
     (input vectors, attention, MLP, residual stream, output), the tokens, a sentence, and the
     position slider (its range follows the text)."""
     try:
-        t = inside.trace(model, text)
-        summary = inside.view(t, position, layer, head, temperature)
+        t = gpt.trace(model, text)
+        summary = gpt.view(t, position, layer, head, temperature)
     except (ValueError, TypeError) as e:
         fail(e)
     s, p = t["shape"], summary["position"]
@@ -402,7 +399,7 @@ def rank_figure(result: dict):
 
 def logit_lens(text, model=None, split=False):
     try:
-        result = inside.logit_lens(model, text, split)
+        result = gpt.logit_lens(model, text, split)
     except (ValueError, TypeError) as e:
         fail(e)
     final = result["final_token"]
@@ -444,7 +441,7 @@ def knock_figure(result: dict):
 
 def knock_out(text, model=None, part="mlp", layer=1, head=1):
     try:
-        result = inside.knock_out(model, text, part, layer, head)
+        result = gpt.knock_out(model, text, part, layer, head)
     except (ValueError, TypeError) as e:
         fail(e)
     what = {"head": f"head {result['head']} of block {result['layer']}",
@@ -461,7 +458,7 @@ def knock_out(text, model=None, part="mlp", layer=1, head=1):
 
 def weight_counts():
     """The table of weights by category for the bundled GPT, GPT-2 small and GPT-3 175B."""
-    counts = inside.weight_counts()
+    counts = gpt.weight_counts()
     keys = ("bundled", "gpt2-small", "gpt3-175b")
 
     def cell(entry, name):
@@ -473,11 +470,11 @@ def weight_counts():
         return f"{c['weights']:,}", f"{c['matrices']:,}"
 
     rows = []
-    for name in inside.CATEGORIES:
+    for name in gpt.CATEGORIES:
         rows.append([name, *[x for k in keys for x in cell(counts[k], name)]])
     rows.append(["Total, as the notes count", *[x for k in keys for x in (
         f"{counts[k]['total']['weights']:,}", f"{counts[k]['total']['matrices']:,}")]])
-    for name in inside.OTHERS:
+    for name in gpt.OTHERS:
         rows.append([name, *[x for k in keys for x in cell(counts[k], name)]])
     rows.append(["All weights", *[x for k in keys for x in (
         f"{counts[k]['all']['weights']:,}", f"{counts[k]['all']['matrices']:,}")]])
@@ -491,7 +488,7 @@ def weight_counts():
 def _on_model(model, layer, head):
     """A new model: the layer and head sliders follow its shape."""
     try:
-        s = inside.shape(model)
+        s = gpt.shape(model)
     except ValueError as e:
         fail(e)
     return (gr.update(maximum=s["layers"], value=min(int(layer or 1), s["layers"])),
@@ -502,8 +499,8 @@ def build(on_show=()):
     """The tab; `on_show`: the events on which it first fills itself (app.py: the tab being
     selected, or its own page loading), so that no model runs for a visitor who never looks."""
     gr.Markdown(INTRO)
-    models = inside.models()
-    most_layers, most_heads = inside.most_layers_and_heads()
+    models = gpt.models()
+    most_layers, most_heads = gpt.most_layers_and_heads()
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=300):
             text = gr.Textbox(EXAMPLES[0], lines=3, max_lines=8, label="Text (up to 256 tokens)",
@@ -512,7 +509,7 @@ def build(on_show=()):
         with gr.Column(scale=2, min_width=300):
             model = gr.Dropdown([(m.description, m.key) for m in models], value=models[0].key,
                                 label="Model", visible=len(models) > 1, elem_id="in-model")
-            position = gr.Slider(0, inside.MAX_TOKENS, value=0, step=1,
+            position = gr.Slider(0, gpt.MAX_TOKENS, value=0, step=1,
                                  label="Position: the token to follow (0 = the last)",
                                  elem_id="in-position")
             with gr.Row():
@@ -582,3 +579,6 @@ def build(on_show=()):
                     show_progress="minimal")
     gr.on([*on_show], weight_counts, None, [counts_json, table, counting],
           api_name="weight_counts", show_progress="hidden")
+
+
+DEMO = Demo(title="Inside a GPT", slug="inside", build=build)

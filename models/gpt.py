@@ -33,7 +33,6 @@ DistilGPT2 where the server enables the Hub); layers, heads and positions count 
 from __future__ import annotations
 
 import json
-import math
 import threading
 import unicodedata
 from contextlib import contextmanager
@@ -42,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models import activations, registry, text
+from models import activations, checks, registry, text
 from models.lazy import no_grad, torch
 
 MAX_TOKENS = 256  # what is shown at most (the bundled GPT's whole context): longer texts are cut
@@ -120,25 +119,6 @@ def prepare(model_key, text_in) -> tuple[registry.Loaded, list[int], list[str]]:
     if not ids:
         raise ValueError("That text makes no tokens: type a few words.")
     return loaded, ids, notices
-
-
-def index(value, n: int, name: str, default: int | None = None) -> int:
-    """A position, layer or head counted from 1 (as people count), checked against n.
-    `default` (counted from 1) stands in for None or an empty string."""
-    if (value is None or (isinstance(value, str) and not value.strip())) and default is not None:
-        return default
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            pass  # refused below, with a sentence
-    if (isinstance(value, bool) or not isinstance(value, int | float)
-            or not math.isfinite(value) or value != int(value)):
-        raise ValueError(f"{name} must be a whole number from 1 to {n}.")
-    if not 1 <= int(value) <= n:
-        raise ValueError(f"{name} {int(value)} does not exist here: there are {n} "
-                         f"({name.lower()}s 1 to {n}).")
-    return int(value)
 
 
 # -- the forward pass, with hooks -----------------------------------------------------------
@@ -309,7 +289,7 @@ def top_tokens(tokenizer, probs: np.ndarray, n: int = TOP) -> list[dict]:
 def with_temperature(logits: np.ndarray, temperature) -> np.ndarray:
     """softmax(logits / T), as the Activation functions and Text generation tabs compute it;
     T = 0 is greedy (all the mass on the top token)."""
-    t = activations._check_number(temperature, "Temperature")
+    t = checks.number(temperature, "Temperature")
     if not 0 <= t <= 2:
         raise ValueError(f"Temperature must be between 0 and 2, not {t:g}.")
     return activations.softmax(logits, t).astype(np.float32)
@@ -347,9 +327,9 @@ def view(t: dict, position=None, layer=1, head=1, temperature=1.0) -> dict:
     s = t["shape"]
     if isinstance(position, int | float) and not isinstance(position, bool) and position == 0:
         position = None  # the slider's "0 = the last token"
-    position = index(position, s["T"], "Position", default=s["T"])
-    layer = index(layer, s["layers"], "Layer", default=1)
-    head = index(head, s["H"], "Head", default=1)
+    position = checks.index(position, "Position", s["T"], default=s["T"])
+    layer = checks.index(layer, "Layer", s["layers"], default=1)
+    head = checks.index(head, "Head", s["H"], default=1)
     i, b, h = position - 1, t["blocks"][layer - 1], head - 1
     logits = t["logits"][i]
     probs = with_temperature(logits, temperature)
@@ -428,8 +408,8 @@ def check_part(part, layer, head, n_layers: int, n_heads: int) -> tuple[str, int
     if part not in PARTS:
         raise ValueError(f"The part to knock out must be one of {', '.join(PARTS)}, "
                          f"not {str(part)[:40]!r}.")
-    layer = index(layer, n_layers, "Layer", default=1) if part != "positions" else 1
-    head = index(head, n_heads, "Head", default=1) if part == "head" else 1
+    layer = checks.index(layer, "Layer", n_layers, default=1) if part != "positions" else 1
+    head = checks.index(head, "Head", n_heads, default=1) if part == "head" else 1
     return part, layer, head
 
 
