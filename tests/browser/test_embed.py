@@ -8,11 +8,9 @@ import os
 
 import pytest
 
-pytestmark = pytest.mark.browser
-
 SHOTS = os.environ.get("SCREENSHOT_DIR")
 # Each demo page, what shows it is ready, and one thing a reader would do there.
-PAGES = {
+PAGES = {  # tests/api/test_embed_config.py checks the same pages' configs
     "digits": ("#digit-sketchpad canvas", "#digit-examples button.gallery-item", "#digit-label h2"),
     "activations": ("#act-plot .js-plotly-plot", "#act-functions label:nth-child(4)",
                     "#act-plot .js-plotly-plot"),
@@ -139,34 +137,3 @@ def test_the_web_component_shows_a_demo_or_the_app_in_a_blog_page(browser, app_u
                 if not u.startswith((app_url, base, "data:", "blob:"))] == []
     finally:
         page.close()
-
-
-@pytest.mark.parametrize("slug", list(PAGES))
-def test_a_demo_config_for_the_web_component_holds_that_demo_alone(app_url, slug):
-    """What `<gradio-app src=".../slug">` fetches: the demo's page as the only page, at "", so
-    the component draws it whatever the address of the blog post; the root is this server."""
-    import httpx
-
-    config = httpx.get(f"{app_url}/{slug}/config").json()
-    page = httpx.get(f"{app_url}/config", params={"page": slug}).json()
-    assert config["root"] == app_url
-    assert list(config["page"]) == [""]
-    title = {path: name for path, name, _ in page["pages"]}[slug]
-    assert config["pages"] == [["", title, False]]
-    assert config["layout"] == page["layout"]
-    assert [c["id"] for c in config["components"]] == [c["id"] for c in page["components"]]
-    assert [d["id"] for d in config["dependencies"]] == [d["id"] for d in page["dependencies"]]
-    ids = {c["id"] for c in config["components"]}
-    assert set(config["page"][""]["components"]) == ids
-    # Behind a proxy (a Space), the root is the public address, as gradio's /config finds it.
-    proxied = httpx.get(f"{app_url}/{slug}/config", headers={
-        "x-forwarded-host": "someone.hf.space", "x-forwarded-proto": "https"}).json()
-    assert proxied["root"] == "https://someone.hf.space"
-
-
-def test_only_demo_pages_have_a_web_component_config(app_url):
-    import httpx
-
-    for path in ("/nothing/config", "/..%2Fetc/config", "/digits/config/x"):
-        assert httpx.get(app_url + path).status_code == 404, path
-    assert httpx.post(f"{app_url}/digits/config").status_code == 405
