@@ -17,7 +17,6 @@ from demos.plots import ATTENTION_COLORSCALE as COLORSCALE
 from demos.plots import thinned, unique_labels
 from models import attention, registry
 
-
 EXAMPLES = [
     "The animal didn't cross the street because it was too tired.",
     "Not bad at all, actually quite enjoyable.",

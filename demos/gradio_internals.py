@@ -1,6 +1,6 @@
 """The places where the app reaches into gradio's internals, written for gradio 6.31.0.
 
-They are checked by tests/test_gradio_internals.py, which fails loudly (naming what moved) when
+They are checked by tests/api/test_gradio_internals.py, which fails loudly (naming what moved) when
 a new gradio changes what they rely on:
 
 - `bounded(sketchpad)`: gradio's Sketchpad, bounded. gradio decodes every picture a client sends in

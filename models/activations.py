@@ -1,7 +1,7 @@
 """Activation functions, their derivatives, and softmax with temperature.
 
 Each function is written out by hand, value and derivative, so that the formulas shown in the tab
-are the ones computed here; tests/test_activations_model.py checks every one against
+are the ones computed here; tests/unit/test_activations_model.py checks every one against
 torch.nn.functional and torch.autograd. Everything works on float64 numpy arrays.
 """
 

@@ -12,11 +12,10 @@ import io
 import json
 import math
 import os
-import weakref
 
 import gradio as gr
 
-from demos import files, plots
+from demos import files, live, plots
 from demos.messages import fail, warn
 from models import learning
 
@@ -304,8 +303,7 @@ def setting_values(**given) -> list:
     return [{**DEFAULTS, **given}[k] for k in SETTINGS]
 
 
-# The runs whose stream (train_network) is drawing them now.
-_streaming: weakref.WeakSet = weakref.WeakSet()
+_streaming = live.Streaming()  # the runs whose stream (train_network) is drawing them now
 
 
 def _new_run(checked) -> learning.Training:
@@ -318,14 +316,15 @@ def _adjust(run: learning.Training, checked):
     _, run.learning_rate, run.batch_size, run.regularization, run.regularization_rate = checked
 
 
-def train_network(dataset, noise, layers, activation, learning_rate, batch_size, steps, seed,
-                  show_test_points=False, features=None, regularization="none",
-                  regularization_rate=0.0, problem="classification", train_share=0.5,
-                  optimizer="sgd", points=None, loss="cross_entropy", dropout=0.0,
-                  momentum=0.9, beta1=0.9, beta2=0.999, show_neurons=True, run=None):
+async def train_network(dataset, noise, layers, activation, learning_rate, batch_size, steps,
+                        seed, show_test_points=False, features=None, regularization="none",
+                        regularization_rate=0.0, problem="classification", train_share=0.5,
+                        optimizer="sgd", points=None, loss="cross_entropy", dropout=0.0,
+                        momentum=0.9, beta1=0.9, beta2=0.999, show_neurons=True, run=None):
     """Train a network; stream (decision boundary, loss curves, status, every neuron's
-    picture, the numbers) about six times a second. The tab passes its run, which goes on from
-    where it was; a client starts afresh."""
+    picture, the numbers) about six times a second, or its place in line while the server's
+    trainers are busy. The tab passes its run, which goes on from where it was; a client
+    starts afresh."""
     checked = _checked(dict(
         dataset=dataset, noise=noise, layers=layers, activation=activation,
         learning_rate=learning_rate, batch_size=batch_size, seed=seed,
@@ -340,20 +339,23 @@ def train_network(dataset, noise, layers, activation, learning_rate, batch_size,
     if not isinstance(run, learning.Training) or run.config != checked[0]:
         run = _new_run(checked)
     _adjust(run, checked)
-    _streaming.add(run)
-    try:
-        for i, entry in enumerate(run.run(steps)):
-            shown = frame(run, entry, show_test=show_test_points, show_neurons=show_neurons)
-            # The loss chart every LOSS_EVERY frames (and the last): each chart a browser
-            # redraws costs it a page layout, and a slow laptop would fall behind the frames.
-            last = run.status != "training"
-            if run.stopped:  # paused or replaced while this frame was drawn
-                break
-            yield (shown[0], shown[1] if last or i % LOSS_EVERY == 0 else gr.skip(), *shown[2:])
-        if run.status == "paused":  # Pause: this stream's last frame shows where it stopped
-            yield frame(run, show_test=show_test_points, show_neurons=show_neurons)
-    finally:
-        _streaming.discard(run)
+    drawn = 0
+
+    def draw(entry):
+        nonlocal drawn
+        shown = frame(run, entry, show_test=show_test_points, show_neurons=show_neurons)
+        # The loss chart every LOSS_EVERY frames (and the last): each chart a browser redraws
+        # costs it a page layout, and a slow laptop would fall behind the frames.
+        chart = entry is None or run.status != "training" or drawn % LOSS_EVERY == 0
+        drawn += 1
+        return (shown[0], shown[1] if chart else gr.skip(), *shown[2:])
+
+    def waiting(state):
+        return (gr.skip(), gr.skip(), status_text(run, state, live.waiting_note(state)),
+                gr.skip(), gr.skip())
+
+    async for shown in _streaming.frames(run, run.run(steps), draw, waiting):
+        yield shown
 
 
 def prepare(*values):
@@ -836,11 +838,7 @@ def build(on_show=(), on_load=()):
                                     label="Dropout (each hidden neuron, while training)",
                                     elem_id="train-dropout")
         with gr.Column(scale=2, min_width=300):
-            with gr.Row():
-                play = gr.Button("Play", variant="primary", size="sm", elem_id="train-play")
-                pause_button = gr.Button("Pause", size="sm", elem_id="train-pause")
-                step = gr.Button("Step", size="sm", elem_id="train-step")
-                reset_button = gr.Button("Reset", size="sm", elem_id="train-reset")
+            play, pause_button, step, reset_button = live.controls("train")
             network = gr.HTML(label="The network", elem_id="train-network")
             show_neurons = gr.Checkbox(True, label="Draw every neuron while it trains",
                                        elem_id="train-show-neurons")
@@ -897,8 +895,7 @@ def build(on_show=(), on_load=()):
                         show_test, features, regularization, regularization_rate, problem,
                         train_share, optimizer, points_used, loss, dropout, train_momentum,
                         beta1, beta2, show_neurons, run], shown,
-        api_name="train_network", show_progress="hidden", concurrency_id="learning",
-        concurrency_limit=2)
+        api_name="train_network", **live.STREAM)
     # Pause does not cancel the stream: the stream sees the pause and draws it (see pause).
     pause_button.click(pause, [*view, run], shown, api_visibility="private",
                        show_progress="hidden")

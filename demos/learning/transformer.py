@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import html
 import math
-import weakref
 
 import gradio as gr
 
-from demos import plots
+from demos import live, plots
 from demos.messages import fail
 from models.checks import integer
-from models.learning import TRAIN_SHARE
 from models.learning import transformer as lt
+from models.runner import TRAIN_SHARE
 
 INTRO = """## 4. A transformer learns, live
 A tiny transformer (two layers, two heads, a width of 32: about 9,000 weights, from random)
@@ -191,13 +190,14 @@ def _matching(run, task: lt.Task, layers: int, heads: int, seed: int) -> lt.Run:
     return lt.Run(task.name, layers, heads, seed)
 
 
-_streaming: weakref.WeakSet = weakref.WeakSet()
+_streaming = live.Streaming()
 
 
-def train_transformer(task="repeat", layers=2, heads=2, steps=None, seed=0, run=None):
+async def train_transformer(task="repeat", layers=2, heads=2, steps=None, seed=0, run=None):
     """Train the tiny transformer; stream (loss and induction score, every head's attention,
-    the example's predictions, status, the numbers) several times a second. The tab passes
-    its run, which goes on; a client starts afresh."""
+    the example's predictions, status, the numbers) several times a second, or its place in
+    line while the server's trainers are busy. The tab passes its run, which goes on; a client
+    starts afresh."""
     checked = _checked(task, layers, heads, seed)
     try:
         steps = integer(checked[0].steps if steps is None else steps, "Steps", 1, lt.MAX_STEPS)
@@ -205,16 +205,14 @@ def train_transformer(task="repeat", layers=2, heads=2, steps=None, seed=0, run=
         fail(e)
     run = _matching(run, *checked)
     run.stopped = False
-    _streaming.add(run)
-    try:
-        for state in run.run(steps):
-            if run.stopped:
-                break
-            yield frame(run, state)
-        if run.status == "paused":
-            yield frame(run)
-    finally:
-        _streaming.discard(run)
+
+    def waiting(state):
+        return (gr.skip(), gr.skip(), gr.skip(),
+                status_text(run, state) + "  \n" + live.waiting_note(state), gr.skip())
+
+    async for shown in _streaming.frames(run, run.run(steps), lambda state: frame(run, state),
+                                         waiting):
+        yield shown
 
 
 def prepare(task, layers, heads, seed, run):
@@ -267,12 +265,7 @@ def build(on_show=()):
                                   elem_id="transformer-steps")
                 seed = gr.Number(0, precision=0, minimum=0, label="Seed",
                                  elem_id="transformer-seed")
-            with gr.Row():
-                play = gr.Button("Play", variant="primary", size="sm",
-                                 elem_id="transformer-play")
-                pause_button = gr.Button("Pause", size="sm", elem_id="transformer-pause")
-                step = gr.Button("Step", size="sm", elem_id="transformer-step")
-                reset_button = gr.Button("Reset", size="sm", elem_id="transformer-reset")
+            play, pause_button, step, reset_button = live.controls("transformer")
             status = gr.Markdown(elem_id="transformer-status")
             numbers = gr.JSON(label="Numbers", elem_id="transformer-numbers")
             gr.Markdown(HOW)
@@ -285,8 +278,7 @@ def build(on_show=()):
     playing = play.click(prepare, [*settings, run], run, api_visibility="private",
                          show_progress="hidden").then(
         train_transformer, [task, layers, heads, steps, seed, run], shown,
-        api_name="train_transformer", show_progress="hidden", concurrency_id="transformer",
-        concurrency_limit=2)
+        api_name="train_transformer", **live.STREAM)
     pause_button.click(pause, run, shown, api_visibility="private", show_progress="hidden")
     step.click(step_once, [*settings, run], [*shown, run], cancels=[playing],
                api_visibility="private", show_progress="hidden")

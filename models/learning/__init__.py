@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import math
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from models import activations
+from models import activations, runner
 from models.checks import choice, integer, number  # noqa: F401 (also for the trainers)
 from models.lazy import no_grad, torch
 
@@ -265,8 +264,6 @@ TRAIN_LEARNING_RATES = (0.0001, 10.0)
 BLOWN_UP_LOSS = 50.0
 MAX_STEPS = 20_000  # per run (one Play, or one API call)
 MAX_SECONDS = 60.0  # per run
-FRAME_SECONDS = 0.15  # a frame this often while training (6 to 7 a second)...
-TRAIN_SHARE = 0.4  # ...training only this share of the time, so other visitors stay served
 NEURON_GRID = 12  # each neuron's picture: its output on a 12 x 12 grid (TFP draws 10 x 10)
 
 
@@ -593,7 +590,7 @@ class Training:
         self.steps = 0
         self.order = torch.empty(0, dtype=torch.long)  # the rest of this epoch's shuffle
         self.history: list[dict] = []  # {"step", "train_loss", "test_loss", ...} per frame
-        self.status = "ready"  # ready | training | paused | done | capped | diverged
+        self.status = "ready"  # ready | waiting | training | paused | done | capped | diverged
         self.stopped = False  # set by stop(): a run in progress ends at its next frame
         # Held while weights change: a run trains in one thread while a visitor's Pause or Step
         # arrives in another.
@@ -607,10 +604,10 @@ class Training:
 
     def pause(self):
         """Stop a run in progress and wait until its current chunk of steps is done, so that
-        what is drawn next is where it stopped (about FRAME_SECONDS at most)."""
+        what is drawn next is where it stopped (about runner.FRAME_SECONDS at most)."""
         self.stopped = True
         with self.lock:
-            if self.status == "training":
+            if self.status in ("training", "waiting"):
                 self.status = "paused"
 
     def inputs(self, x):
@@ -778,50 +775,14 @@ class Training:
                 "x_test": self.x_test.tolist(), "y_test": self.y_test.tolist()}
 
     def run(self, steps: int, max_seconds: float = MAX_SECONDS,
-            frame_seconds: float = FRAME_SECONDS) -> Iterator[dict]:
-        """Train for up to `steps` steps (and `max_seconds`), yielding the state (`record()`
-        plus "steps_per_second") about every `frame_seconds`, and once more at the end. Closing
-        the generator stops it at once (gradio does that when a visitor presses Step or Reset).
-        Training takes TRAIN_SHARE of the time; the rest is left to other requests.
-        """
-        return paced(self, check_steps(steps), self._step, max_seconds, frame_seconds)
+            frame_seconds: float = runner.FRAME_SECONDS) -> AsyncIterator[dict]:
+        """Train for up to `steps` steps (and `max_seconds`) on the shared runner
+        (models/runner.py: paced frames, a place in line while the server's slots are full),
+        yielding the state (`record()` plus "steps_per_second") about every `frame_seconds`,
+        and once more at the end."""
+        return runner.live(self, check_steps(steps), self._step, max_seconds, frame_seconds)
 
 
-
-def paced(run, steps: int, train_one, max_seconds: float, frame_seconds: float,
-          share: float = TRAIN_SHARE) -> Iterator[dict]:
-    """Train `run` (a Training, or the live transformer's Run: anything with steps, status,
-    stopped, lock and record()) for up to `steps` calls of `train_one` and `max_seconds`,
-    yielding `run.record()` plus "steps_per_second" about every `frame_seconds`, and once more
-    at the end. Training takes `share` of the time; the rest is left to other requests. A run
-    stopped from another thread ends at its next frame, without a last one."""
-    start, first, end = time.perf_counter(), run.steps, run.steps + steps
-    training_time = 0.0
-
-    def state():
-        rate = (run.steps - first) / training_time if training_time else 0.0
-        return {**run.record(), "steps_per_second": rate}
-
-    if run.status != "diverged":
-        run.status = "training"
-    while run.status == "training" and run.steps < end:
-        if run.stopped:
-            return
-        frame_start = time.perf_counter()
-        with run.lock:
-            while (run.status == "training" and run.steps < end and not run.stopped
-                   and time.perf_counter() - frame_start < frame_seconds * share):
-                train_one()
-        training_time += time.perf_counter() - frame_start
-        if run.status == "training" and time.perf_counter() - start > max_seconds:
-            run.status = "capped"
-        if run.status == "training" and run.steps < end and not run.stopped:
-            yield state()
-            time.sleep(max(0.0, frame_seconds - (time.perf_counter() - frame_start)))
-    if run.status == "training":
-        run.status = "done"
-    if not run.stopped:
-        yield state()
 
 
 # -- 3. One step, seen: backpropagation by the chain rule in a 2-3-2 network ---------------------

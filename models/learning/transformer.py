@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from models import runner
 from models.checks import choice, integer, number
 from models.lazy import no_grad, torch
-from models.learning import FRAME_SECONDS, TRAIN_SHARE, paced
 
 
 @dataclass(frozen=True)
@@ -191,7 +191,7 @@ class Run:
     def pause(self):
         self.stopped = True
         with self.lock:
-            if self.status == "training":
+            if self.status in ("training", "waiting"):
                 self.status = "paused"
 
     def _loss(self, logits, tokens, learnable):
@@ -252,10 +252,11 @@ class Run:
         return entry
 
     def run(self, steps: int, max_seconds: float = MAX_SECONDS,
-            frame_seconds: float = FRAME_SECONDS, share: float = TRAIN_SHARE) -> Iterator[dict]:
+            frame_seconds: float = runner.FRAME_SECONDS,
+            share: float = runner.TRAIN_SHARE) -> AsyncIterator[dict]:
         """Train up to `steps` steps (and `max_seconds`), yielding `record()` plus
         "steps_per_second" about every `frame_seconds` and once at the end; training takes
         `share` of the time, the rest is left to other visitors. Closing the generator stops
         it."""
-        return paced(self, integer(steps, "Steps", 1, MAX_STEPS), self.step, max_seconds,
-                     frame_seconds, share)
+        return runner.live(self, integer(steps, "Steps", 1, MAX_STEPS), self.step, max_seconds,
+                           frame_seconds, share)

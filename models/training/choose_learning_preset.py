@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from models import learning  # noqa: E402
+from models import learning, runner  # noqa: E402
 
 # (activation, learning rate, batch size, hidden layers, steps)
 CANDIDATES = [
@@ -55,7 +55,7 @@ def main():
         run = learning.Training(learning.Config(preset.dataset, preset.noise, preset.layers,
                                                 preset.activation, 0),
                                 preset.learning_rate, preset.batch_size)
-        states = list(run.run(preset.steps, max_seconds=600))
+        states = list(runner.iterate(run.run(preset.steps, max_seconds=600)))
         print(f"  {preset.name}: {run.status} after {run.steps} steps, test accuracy "
               f"{states[-1]['test_accuracy']:.1%}, test loss {states[-1]['test_loss']:.3g}")
 

@@ -61,7 +61,7 @@ NORMAL = {
 }
 STRINGS = ["", " ", "\x00", "\x00abc\x07", "🙂" * 50, "مرحبا بالعالم", "<script>alert(1)</script>",
            "x" * 1_000_000]
-# gradio_client cannot send NaN or infinities (they are not JSON); tests/test_app.py sends them
+# gradio_client cannot send NaN or infinities (they are not JSON); tests/api/test_app.py sends them
 # over raw HTTP.
 NUMBERS = [None, 1e308, -1e308, -1, 0, 10**12, 2.5, "7", "seven", [1], {"a": 1}, True]
 
@@ -161,7 +161,7 @@ NUMBER_FIELDS = [("/generate_text", f) for f in ("temperature", "max_new_tokens"
 def test_wrong_numbers(client, digit_png, api, field):
     for value in NUMBERS:
         if (api, field) == ("/train_transformer", "steps") and value is None:
-            continue  # the default budget, a 15-second Play: tests/test_live_transformer.py
+            continue  # the default budget, a 15-second Play: tests/unit/test_live_transformer.py
         check(client, api, {**NORMAL[api], field: value})
     still_normal(client, digit_png, api)
 

@@ -1,6 +1,6 @@
 """Benchmark: the Inside a GPT tab.
 
-    python tests/benchmarks/bench_inside.py [--calls 20]
+    python tests/benchmarks/bench_gpt.py [--calls 20]
 
 Prints, for this machine:
 - in-process: one trace (the hooked forward pass), the view and the figures of /inside_gpt,

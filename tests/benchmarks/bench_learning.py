@@ -4,7 +4,7 @@
 
 Prints, for this machine:
 - training steps per second of the default network (default preset), in-process: flat out, and
-  as a run paces itself (it trains models.learning.TRAIN_SHARE of the time, leaving the rest to
+  as a run paces itself (it trains models.runner.TRAIN_SHARE of the time, leaving the rest to
   other visitors);
 - the tiny transformer's training steps per second (flat out, and paced), and the step and
   the seconds at which the induction head forms on `repeat` (seeds 0-4);
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from common import ROOT, echo_floor, machine, server, summary, timed  # noqa: E402
 
-from models import learning  # noqa: E402
+from models import learning, runner  # noqa: E402
 from models.learning import transformer as lt  # noqa: E402
 
 P = learning.DEFAULT
@@ -49,11 +49,11 @@ def in_process():
         run.step()
     flat_out = 1000 / (time.perf_counter() - t)
     t = time.perf_counter()
-    states = list(run.run(P.steps))
+    states = list(runner.iterate(run.run(P.steps)))
     paced = P.steps / (time.perf_counter() - t)
     print(f"default network {'-'.join(map(str, (2, *P.layers, 2)))}, batch {P.batch_size}: "
           f"{flat_out:.0f} steps/s flat out; a run of {P.steps} steps: {paced:.0f} steps/s "
-          f"overall, {len(states)} frames (it trains {learning.TRAIN_SHARE:.0%} of the time)")
+          f"overall, {len(states)} frames (it trains {runner.TRAIN_SHARE:.0%} of the time)")
 
 
 def transformer_in_process():
@@ -76,7 +76,7 @@ def transformer_in_process():
         formed.append((run.formed_at, time.perf_counter() - t))
     run = lt.Run("repeat", 2, 2, 0)
     t = time.perf_counter()
-    for _ in run.run(task.steps):
+    for _ in runner.iterate(run.run(task.steps)):
         if run.formed_at is not None:
             break
     paced = time.perf_counter() - t
@@ -86,7 +86,7 @@ def transformer_in_process():
           f"{lt.INDUCTION_FORMED}) at steps {steps} for seeds 0-4, "
           f"{statistics.median(f[1] for f in formed):.1f} s flat out (median; the score is read "
           f"every 10 steps), {paced:.1f} s into a paced Play (seed 0, training "
-          f"{learning.TRAIN_SHARE:.0%} of the time)")
+          f"{runner.TRAIN_SHARE:.0%} of the time)")
 
 
 def client_frames(client, steps: int) -> tuple[float, int, float]:

@@ -9,7 +9,7 @@ import pytest
 from demos import learning as tab
 from demos import plots
 from demos.learning import network as net
-from models import learning
+from models import learning, runner
 
 
 def load(plot):
@@ -88,7 +88,8 @@ def test_pause_while_playing_is_drawn_by_the_stream_as_its_last_frame():
 
     *_, run = net.reset(*args(), False, True, None)
     run = net.prepare(*args(), run)
-    stream = net.train_network("circles", 0.05, "4", "tanh", 0.3, 10, 20000, 0, run=run)
+    stream = runner.iterate(net.train_network("circles", 0.05, "4", "tanh", 0.3, 10, 20000, 0,
+                                              run=run))
     frames = [next(stream)]
     rest = []
     reader = threading.Thread(target=lambda: rest.extend(stream))
@@ -114,12 +115,12 @@ def test_leaving_the_layers_box_unchanged_changes_nothing():
 def test_a_diverged_run_starts_again_on_play():
     p = learning.PRESETS["Fails: learning rate 10"]
     layers = ", ".join(map(str, p.layers))
-    frames = list(net.train_network(p.dataset, p.noise, layers, p.activation, p.learning_rate,
-                                    p.batch_size, p.steps, 0))
+    frames = list(runner.iterate(net.train_network(
+        p.dataset, p.noise, layers, p.activation, p.learning_rate, p.batch_size, p.steps, 0)))
     assert "the loss blew up" in frames[-1][2]
     run = learning.Training(learning.Config.checked(p.dataset, p.noise, layers, p.activation),
                             p.learning_rate, p.batch_size)
-    list(run.run(p.steps))
+    list(runner.iterate(run.run(p.steps)))
     assert run.status == "diverged"
     again = net.prepare(*args(dataset=p.dataset, noise=p.noise, layers=layers,
                               activation=p.activation, learning_rate=0.1), run)

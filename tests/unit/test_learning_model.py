@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from models import learning
+from models import learning, runner
 
 # -- down the hill -----------------------------------------------------------------------------
 
@@ -169,7 +169,7 @@ def test_default_preset_reaches_95_percent_on_the_test_points(dataset):
     p = learning.DEFAULT
     run = learning.Training(learning.Config.checked(dataset, p.noise, p.layers, p.activation, 0),
                             p.learning_rate, p.batch_size)
-    states = list(run.run(p.steps, frame_seconds=0.05))
+    states = list(runner.iterate(run.run(p.steps, frame_seconds=0.05)))
     assert run.steps == p.steps and run.status == "done"
     assert states[-1]["test_accuracy"] >= 0.95, states[-1]
     assert states[-1]["test_loss"] < states[0]["test_loss"]
@@ -191,7 +191,7 @@ def test_a_huge_learning_rate_is_caught_as_diverged():
     p = learning.PRESETS["Fails: learning rate 10"]
     run = learning.Training(learning.Config.checked(p.dataset, p.noise, p.layers, p.activation),
                             p.learning_rate, p.batch_size)
-    states = list(run.run(p.steps))
+    states = list(runner.iterate(run.run(p.steps)))
     assert run.status == "diverged" and run.steps < p.steps
     assert all(math.isfinite(v) for v in (states[-1]["train_loss"],))
     assert all(torch.isfinite(w).all() for w in run.layers.parameters())
@@ -206,24 +206,24 @@ def test_step_activation_passes_no_gradient_to_the_hidden_layers():
 
 def test_run_is_capped_in_steps_and_seconds_and_stops_when_closed():
     run = learning.Training(config(), 0.1, 10)
-    states = list(run.run(5))
+    states = list(runner.iterate(run.run(5)))
     assert run.steps == 5 and states[-1]["step"] == 5
     run = learning.Training(config(), 0.1, 1)
-    list(run.run(learning.MAX_STEPS, max_seconds=0.3))
+    list(runner.iterate(run.run(learning.MAX_STEPS, max_seconds=0.3)))
     assert run.status == "capped" and run.steps < learning.MAX_STEPS
     run = learning.Training(config(), 0.1, 10)
-    stream = run.run(learning.MAX_STEPS)
+    stream = runner.iterate(run.run(learning.MAX_STEPS))
     next(stream)
-    stream.close()  # what gradio does on Pause
+    stream.close()  # what gradio does when a page closes, or Step or Reset cancel it
     steps = run.steps
     assert steps < learning.MAX_STEPS and run.steps == steps
     with pytest.raises(ValueError):
-        next(learning.Training(config(), 0.1, 10).run(learning.MAX_STEPS + 1))
+        learning.Training(config(), 0.1, 10).run(learning.MAX_STEPS + 1)
 
 
 def test_stop_ends_a_run_from_another_thread_without_a_last_frame():
     run = learning.Training(config(), 0.1, 10)
-    stream = run.run(learning.MAX_STEPS)
+    stream = runner.iterate(run.run(learning.MAX_STEPS))
     next(stream)
     run.stop()
     assert list(stream) == []

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from models import runner
 from models.learning import transformer as lt
 
 
@@ -48,7 +49,7 @@ def test_an_induction_head_forms_on_repeat_within_the_default_budget():
     start = run.record()
     assert start["induction_score"] < 0.2 and start["loss"] > 2.5
     task = lt.TASKS["repeat"]
-    for state in run.run(task.steps, frame_seconds=0.2, share=1.0):
+    for state in runner.iterate(run.run(task.steps, frame_seconds=0.2, share=1.0)):
         if state["induction_score"] > 0.6:  # formed: no need to train the rest of the budget
             break
     assert run.formed_at is not None and run.formed_at < task.steps

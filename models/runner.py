@@ -1,0 +1,145 @@
+"""One way to train live: every demo that trains a model in front of the learner (the Learning
+tab's network and transformer, and this wave's recurrent networks, GANs and transfer learning)
+trains it through `live`.
+
+A run is anything with `steps`, `status`, `stopped`, `lock` (held while its weights change) and
+`record()` (its state now, as a dict). `live` trains it in paced frames: `train_one()` as often
+as fits in `share` of each frame, then a pause for the rest, so that other visitors stay served;
+it yields `record()` (plus "steps_per_second") once a frame and once at the end, and stops at
+its step cap, its time cap ("capped"), a divergence, or `run.stopped` (Pause, Reset, a new run).
+It is an async generator: the stream's task being cancelled (the page closed, Reset pressed)
+ends it at its next await, and its slot is given back.
+
+The server-wide budget: at most SLOTS runs train at once (default: the number of cores; the
+environment variable NP_TRAINING_SLOTS sets another). A run past it waits in line, first come
+first served, and `live` yields its place in line (status "waiting", "place": 1 is next) until a
+slot frees; it never fails for being late. Waiting and pausing are awaits, not sleeping threads,
+so a full line takes no thread from the light endpoints (the drawings of a digit, a softmax).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+
+FRAME_SECONDS = 0.15  # a frame this often while training (6 to 7 a second)...
+TRAIN_SHARE = 0.4  # ...training only this share of the time, so other visitors stay served
+WAIT_SECONDS = 0.5  # a waiting run says its place in line this often
+SLOTS = max(1, int(os.environ.get("NP_TRAINING_SLOTS") or os.cpu_count() or 1))
+
+
+class Line:
+    """The runs training now (at most `slots`) and those waiting, in the order they came."""
+
+    def __init__(self, slots: int = SLOTS):
+        self.slots = slots
+        self._lock = threading.Lock()
+        self._waiting: list[object] = []
+        self._training: set[object] = set()
+
+    def join(self) -> object:
+        ticket = object()
+        with self._lock:
+            self._waiting.append(ticket)
+        return ticket
+
+    def place(self, ticket: object) -> int:
+        """0 if this ticket's run may train (it takes a slot), else its place in line (1 is
+        next)."""
+        with self._lock:
+            if ticket in self._training:
+                return 0
+            free = self.slots - len(self._training)
+            index = self._waiting.index(ticket)
+            if index < free:
+                self._waiting.remove(ticket)
+                self._training.add(ticket)
+                return 0
+            return index - max(free, 0) + 1
+
+    def leave(self, ticket: object) -> None:
+        with self._lock:
+            self._training.discard(ticket)
+            if ticket in self._waiting:
+                self._waiting.remove(ticket)
+
+    def counts(self) -> dict:
+        with self._lock:
+            return {"training": len(self._training), "waiting": len(self._waiting),
+                    "slots": self.slots}
+
+
+LINE = Line()
+
+
+def _train_for(run, train_one: Callable[[], object], end: int, seconds: float) -> None:
+    """Steps until `seconds` pass, the cap, a stop or a divergence (in a worker thread)."""
+    start = time.perf_counter()
+    with run.lock:
+        while (run.status == "training" and run.steps < end and not run.stopped
+               and time.perf_counter() - start < seconds):
+            train_one()
+
+
+async def live(run, steps: int, train_one: Callable[[], object], max_seconds: float,
+               frame_seconds: float = FRAME_SECONDS, share: float = TRAIN_SHARE,
+               line: Line = LINE) -> AsyncIterator[dict]:
+    """Train `run` for up to `steps` calls of `train_one` and `max_seconds` of training (the
+    wait for a slot not counted); see the module's docstring. A waiting run's states have
+    status "waiting", its "place" and the line's "slots"."""
+    ticket = line.join()
+    before = run.status
+    try:
+        while (place := line.place(ticket)) > 0:
+            if run.stopped:
+                return
+            run.status = "waiting"
+            yield {**run.record(), "place": place, "slots": line.slots}
+            await asyncio.sleep(WAIT_SECONDS)
+        if run.stopped:
+            return
+        run.status = before if before == "diverged" else "training"
+        before = None
+        start, first, end = time.perf_counter(), run.steps, run.steps + steps
+        training_time = 0.0
+
+        def state() -> dict:
+            rate = (run.steps - first) / training_time if training_time else 0.0
+            return {**run.record(), "steps_per_second": rate}
+
+        while run.status == "training" and run.steps < end:
+            frame_start = time.perf_counter()
+            await asyncio.to_thread(_train_for, run, train_one, end, frame_seconds * share)
+            training_time += time.perf_counter() - frame_start
+            if run.stopped:
+                return
+            if run.status == "training" and time.perf_counter() - start > max_seconds:
+                run.status = "capped"
+            if run.status == "training" and run.steps < end:
+                yield state()
+                await asyncio.sleep(max(0.0, frame_seconds - (time.perf_counter() - frame_start)))
+        if run.status == "training":
+            run.status = "done"
+        if not run.stopped:
+            yield state()
+    finally:
+        line.leave(ticket)
+        if before is not None and run.status == "waiting":  # left the line before training
+            run.status = before
+
+
+def iterate(states: AsyncIterator[dict]) -> Iterator[dict]:
+    """`live`'s states, one by one, for code that is not async (scripts, tests)."""
+    loop = asyncio.new_event_loop()
+    try:
+        while True:
+            try:
+                yield loop.run_until_complete(anext(states))
+            except StopAsyncIteration:
+                return
+    finally:
+        loop.run_until_complete(states.aclose())
+        loop.close()
