@@ -8,7 +8,8 @@ Every model module checks its arguments with these, so the API answers alike eve
 - **a whole number** is a number equal to an integer: 3, 3.0 and "3"; not 3.5;
 - **an index** counts from 1, as people count and the API says (layer 1 is the first layer),
   except where an endpoint says it counts from 0 (a pixel's row and column, as numpy's);
-- **a choice** is one of the options exactly.
+- **a choice** is one of the options exactly;
+- **a yes or no** is True or False, or (from an address) the text "true" or "false".
 
 Each raises ValueError with a sentence saying what to send (demos turn it into gr.Error).
 """
@@ -74,6 +75,15 @@ def choice(value, what: str, options):
     if isinstance(value, bool) or not _hashable(value) or value not in options:
         raise ValueError(f"Unknown {what} {_shown(value)}: choose from "
                          f"{', '.join(map(str, options))}.")
+    return value
+
+
+def flag(value, what: str) -> bool:
+    """True or False (not 1 or 0), or the text "true" or "false" in any case."""
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if not isinstance(value, bool):
+        raise ValueError(f"{what} must be true or false, got {_shown(value)}.")
     return value
 
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
 import math
 import os
 
 import gradio as gr
 
-from demos import files, live, plots
+from demos import files, live, plots, settings
 from demos.messages import fail, warn
 from models import learning
 
@@ -35,7 +34,6 @@ BLUE, ORANGE = plots.BASE, plots.ACCENT  # class 0, class 1
 # p(class 1) from blue through a neutral middle to orange; alpha keeps it readable in dark mode.
 BOUNDARY_SCALE = [[0.0, "rgba(96,165,250,0.6)"], [0.5, "rgba(138,143,152,0.1)"],
                   [1.0, "rgba(249,115,22,0.6)"]]
-LEARNING_RATES = [0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 DEFAULT = learning.DEFAULT
 LOSS_EVERY = 4
 
@@ -262,88 +260,53 @@ def frame(run: learning.Training, entry: dict | None = None, note: str = "",
             numbers(entry))
 
 
-# The settings of the trainer, in the order the tab's events pass them (and train_network
-# takes them, after its own first nine).
-SETTINGS = ("dataset", "noise", "layers", "activation", "learning_rate", "batch_size", "seed",
-            "features", "regularization", "regularization_rate", "problem", "train_share",
-            "optimizer", "points", "loss", "dropout", "momentum", "beta1", "beta2")
-DEFAULTS = {"dataset": DEFAULT.dataset, "noise": DEFAULT.noise,
-            "layers": ", ".join(map(str, DEFAULT.layers)), "activation": DEFAULT.activation,
-            "learning_rate": DEFAULT.learning_rate, "batch_size": DEFAULT.batch_size, "seed": 0,
-            "features": list(learning.DEFAULT_FEATURES), "regularization": "none",
-            "regularization_rate": 0.0, "problem": "classification", "train_share": 0.5,
-            "optimizer": "sgd", "points": None, "loss": "cross_entropy", "dropout": 0.0,
-            "momentum": 0.9, "beta1": 0.9, "beta2": 0.999}
+# The trainer's settings: declared once, in models.learning.SETTINGS (their checks, defaults,
+# the endpoint's keyword arguments, the address). The tab's events pass every setting's control
+# in that order, then the tab's run.
+SETTINGS = learning.SETTINGS
 
 
-def _checked(settings: dict):
-    """(Config, learning rate, batch size, regularization, its rate), or a gr.Error."""
-    s = {**DEFAULTS, **settings}
+def _checked(values: dict) -> tuple[dict, learning.Config]:
+    """The settings checked (and converted), and the Config they define; or a gr.Error."""
     try:
-        config = learning.Config.checked(
-            s["dataset"], s["noise"], s["layers"], s["activation"], s["seed"], s["features"],
-            s["problem"], s["train_share"], s["optimizer"], s["momentum"], s["beta1"],
-            s["beta2"], s["loss"], s["dropout"], s["points"])
-        return (config, learning.check_learning_rate(s["learning_rate"]),
-                learning.check_batch_size(s["batch_size"]),
-                *learning.check_regularization(s["regularization"], s["regularization_rate"]))
+        checked = SETTINGS.check(values)
+        return checked, learning.Config.of(checked)
     except ValueError as e:
         fail(e)
 
 
-def _settings(values) -> dict:
-    return dict(zip(SETTINGS, values))
+def _new_run(checked: dict, config: learning.Config) -> learning.Training:
+    return learning.Training(config, *(checked[k] for k in learning.LIVE_SETTINGS))
 
 
-def setting_values(**given) -> list:
-    """Every setting in SETTINGS' order (the tab's events pass them so): the defaults, and
-    those given."""
-    unknown = set(given) - set(SETTINGS)
-    assert not unknown, unknown
-    return [{**DEFAULTS, **given}[k] for k in SETTINGS]
+def _adjust(run: learning.Training, checked: dict):
+    """What may change while a run trains: learning rate, batch size, regularisation."""
+    (run.learning_rate, run.batch_size, run.regularization,
+     run.regularization_rate) = (checked[k] for k in learning.LIVE_SETTINGS)
+
+
+def _drawn(run: learning.Training, checked: dict, entry: dict | None = None, note: str = ""):
+    return frame(run, entry, note, show_test=checked["show_test_points"],
+                 show_neurons=checked["show_neurons"])
 
 
 _streaming = live.Streaming()  # the runs whose stream (train_network) is drawing them now
 
 
-def _new_run(checked) -> learning.Training:
-    config, lr, batch, reg, rate = checked
-    return learning.Training(config, lr, batch, reg, rate)
-
-
-def _adjust(run: learning.Training, checked):
-    """What may change while a run trains: learning rate, batch size, regularisation."""
-    _, run.learning_rate, run.batch_size, run.regularization, run.regularization_rate = checked
-
-
-async def train_network(dataset, noise, layers, activation, learning_rate, batch_size, steps,
-                        seed, show_test_points=False, features=None, regularization="none",
-                        regularization_rate=0.0, problem="classification", train_share=0.5,
-                        optimizer="sgd", points=None, loss="cross_entropy", dropout=0.0,
-                        momentum=0.9, beta1=0.9, beta2=0.999, show_neurons=True, run=None):
+async def _train_network(run=None, **values):
     """Train a network; stream (decision boundary, loss curves, status, every neuron's
     picture, the numbers) about six times a second, or its place in line while the server's
     trainers are busy. The tab passes its run, which goes on from where it was; a client
     starts afresh."""
-    checked = _checked(dict(
-        dataset=dataset, noise=noise, layers=layers, activation=activation,
-        learning_rate=learning_rate, batch_size=batch_size, seed=seed,
-        features=DEFAULTS["features"] if features is None else features,
-        regularization=regularization, regularization_rate=regularization_rate,
-        problem=problem, train_share=train_share, optimizer=optimizer, points=points,
-        loss=loss, dropout=dropout, momentum=momentum, beta1=beta1, beta2=beta2))
-    try:
-        steps = learning.check_steps(steps)
-    except ValueError as e:
-        fail(e)
-    if not isinstance(run, learning.Training) or run.config != checked[0]:
-        run = _new_run(checked)
+    checked, config = _checked(values)
+    if not isinstance(run, learning.Training) or run.config != config:
+        run = _new_run(checked, config)
     _adjust(run, checked)
     drawn = 0
 
     def draw(entry):
         nonlocal drawn
-        shown = frame(run, entry, show_test=show_test_points, show_neurons=show_neurons)
+        shown = _drawn(run, checked, entry)
         # The loss chart every LOSS_EVERY frames (and the last): each chart a browser redraws
         # costs it a page layout, and a slow laptop would fall behind the frames.
         chart = entry is None or run.status != "training" or drawn % LOSS_EVERY == 0
@@ -354,8 +317,11 @@ async def train_network(dataset, noise, layers, activation, learning_rate, batch
         return (gr.skip(), gr.skip(), status_text(run, state, live.waiting_note(state)),
                 gr.skip(), gr.skip())
 
-    async for shown in _streaming.frames(run, run.run(steps), draw, waiting):
+    async for shown in _streaming.frames(run, run.run(checked["steps"]), draw, waiting):
         yield shown
+
+
+train_network = settings.endpoint(SETTINGS, _train_network)
 
 
 def prepare(*values):
@@ -363,12 +329,12 @@ def prepare(*values):
     (The stream that follows reads the run from the state and never writes it back, so a reset
     during play cannot be overwritten by the old run's frames.)"""
     *values, run = values
-    checked = _checked(_settings(values))
-    if (not isinstance(run, learning.Training) or run.config != checked[0]
+    checked, config = _checked(SETTINGS.named(values))
+    if (not isinstance(run, learning.Training) or run.config != config
             or run.status == "diverged"):
         if isinstance(run, learning.Training):
             run.stop()
-        run = _new_run(checked)
+        run = _new_run(checked, config)
     _adjust(run, checked)
     run.stopped = False
     return run
@@ -376,39 +342,39 @@ def prepare(*values):
 
 def step_once(*values):
     """One step of gradient descent, on one mini-batch."""
-    *values, show_test_points, show_neurons, run = values
-    run = prepare(*values, run)
+    run = prepare(*values)
+    checked, _ = _checked(SETTINGS.named(values[:-1]))
     loss = run.step()["loss"]
     note = "" if run.status == "diverged" else (
         f"One step on a batch of {min(run.batch_size, len(run.x_train))}: its loss was "
         f"{loss:.4g} before the step.")
-    return (*frame(run, note=note, show_test=show_test_points, show_neurons=show_neurons), run)
+    return (*_drawn(run, checked, note=note), run)
 
 
 def reset(*values):
     """A fresh network: random weights (from the seed), step 0."""
-    *values, show_test_points, show_neurons, run = values
-    checked = _checked(_settings(values))
+    *values, run = values
+    checked, config = _checked(SETTINGS.named(values))
     if isinstance(run, learning.Training):
         run.stop()
-    run = _new_run(checked)
-    return (*frame(run, show_test=show_test_points, show_neurons=show_neurons), run)
+    run = _new_run(checked, config)
+    return (*_drawn(run, checked), run)
 
 
 def reconfigure(*values):
     """Settings that define the network changed (hidden layers typed, noise, features, ...):
     start afresh, but only if they really changed (leaving the layers box without typing is
     not a change). The learning rate, batch size and regularisation change the run as it is."""
-    *settings, _, _, run = values
-    s = _settings(settings)
+    *given, run = values
+    s = SETTINGS.named(given)
     if s["dataset"] == learning.OWN:  # too few points yet: draw them, and say what is missing
         try:
             learning.check_points(s["points"] or [], s["problem"])
         except ValueError:
             return (points_figure(s["points"] or [], s["problem"]), gr.skip(),
                     points_status(s["points"] or [], s["problem"]), gr.skip(), gr.skip(), run)
-    checked = _checked(s)
-    if isinstance(run, learning.Training) and run.config == checked[0]:
+    checked, config = _checked(s)
+    if isinstance(run, learning.Training) and run.config == config:
         _adjust(run, checked)
         return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), run
     return reset(*values)
@@ -434,34 +400,30 @@ def redraw(show_test_points, show_neurons, run):
 
 
 def preset_settings(name) -> dict:
+    """A preset's settings; those it does not name are their defaults."""
     preset = learning.PRESETS.get(name) if isinstance(name, str) else None
     if preset is None:
         fail(f"Unknown preset {str(name)[:40]!r}.")
-    return {**DEFAULTS, "dataset": preset.dataset, "noise": preset.noise,
+    return {**SETTINGS.defaults, "dataset": preset.dataset, "noise": preset.noise,
             "layers": ", ".join(map(str, preset.layers)), "activation": preset.activation,
-            "learning_rate": preset.learning_rate, "batch_size": preset.batch_size}
+            "learning_rate": preset.learning_rate, "batch_size": preset.batch_size,
+            "steps": preset.steps}
 
 
-def apply_preset(name, show_test_points=False, show_neurons=True, run=None):
+# The controls a preset or an address sets: every setting's but the points' (the page keeps the
+# learner's points in their own state, and passes them to the trainer only while they are used).
+SHOWN = tuple(n for n in SETTINGS.names if n != "points")
+
+
+def apply_preset(name, *values):
     """All the controls from a preset, with its reason, and a fresh network to match (the
-    settings a preset does not name go back to their defaults)."""
-    values = setting_values(**preset_settings(name))
-    preset = learning.PRESETS[name]
-    outputs = reset(*values, show_test_points, show_neurons, run)
-    shown = [v for k, v in zip(SETTINGS, values) if k != "points"]
-    return (*shown, preset.steps, f"*{preset.why}*", *outputs)
-
-
-REGULARIZATION_RATES = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
-
-
-def dataset_choices() -> list:
-    """Every data set (a regression set says so), and your own points."""
-    names = {"xor": "XOR", "three": "Three classes", "plane": "Plane (regression)",
-             "gaussians": "Gaussian bumps (regression)"}
-    return [(names.get(k, k.capitalize()), k)
-            for k in [*learning.DATASETS, *learning.REGRESSION_SETS]] + [
-        ("Your points", learning.OWN)]
+    settings a preset does not name go back to their defaults; the view stays as it is)."""
+    *values, run = values
+    view = {k: v for k, v in SETTINGS.named(values).items()
+            if k in ("show_test_points", "show_neurons")}
+    given = {**preset_settings(name), **view}
+    outputs = reset(*SETTINGS.values(**given), run)
+    return (*(given[k] for k in SHOWN), f"*{learning.PRESETS[name].why}*", *outputs)
 
 
 def problem_changed(problem, dataset):
@@ -627,10 +589,9 @@ def boundary_png(boundary: dict, data: dict, classes: int, show_test: bool, size
 
 
 def address_settings(request) -> dict:
-    """The settings written in the page's address under their API names (?dataset=xor&seed=3)
-    as text; {} if it has none."""
-    query = dict(request.query_params) if request is not None else {}
-    return {k: _from_address(k, v) for k, v in query.items() if k in SETTINGS}
+    """The settings written in the page's address under their API names (?dataset=xor&seed=3),
+    unchecked; {} if it has none."""
+    return SETTINGS.read(dict(request.query_params) if request is not None else {})
 
 
 def first_fill(request: gr.Request, *values):
@@ -642,92 +603,28 @@ def first_fill(request: gr.Request, *values):
 
 def restore(request: gr.Request, *values):
     """A page opened with settings in its address: each one checked as the API checks it, the
-    controls set to them, and the same seeded network drawn at step 0."""
+    controls set to them (as the run took them: checked, converted, normalised), and the same
+    seeded network drawn at step 0."""
     given = address_settings(request)
+    nothing = (gr.skip(),) * (len(SHOWN) + 7)
     if not given:
-        return (gr.skip(),) * (len(SETTINGS) + 7)
-    *_, show_test_points, show_neurons, run = values
-    s = {**DEFAULTS, **given}
-    if s["points"]:
-        s["dataset"] = learning.OWN
-    values = [s[k] for k in SETTINGS]
+        return nothing
+    *_, run = values
     try:
-        shown = reset(*values, show_test_points, show_neurons, run)
+        checked, config = _checked({**SETTINGS.defaults, **given})
     except gr.Error as e:
         warn(f"The settings in the address could not be used: {e.message}")
-        return (gr.skip(),) * (len(SETTINGS) + 7)
-    # The controls show the settings as the run took them (checked, converted, normalised).
-    new = shown[-1]
-    config = new.config
-    points = [list(p) for p in config.points] if config.points else []
-    s = {**s, "dataset": config.dataset, "noise": config.noise,
-         "layers": ", ".join(map(str, config.layers)),
-         "activation": (config.activation if isinstance(config.activation, str)
-                        else ", ".join(config.activation)),
-         "learning_rate": new.learning_rate, "batch_size": new.batch_size,
-         "seed": config.seed, "features": list(config.features),
-         "regularization": new.regularization, "regularization_rate": new.regularization_rate,
-         "problem": config.problem, "train_share": config.train_share,
-         "optimizer": config.optimizer, "loss": config.loss, "dropout": config.dropout,
-         "momentum": config.momentum, "beta1": config.betas[0], "beta2": config.betas[1]}
-    updates = [s[k] for k in SETTINGS if k != "points"]
-    return (*updates, points, points_status(points, s["problem"]), *shown)
+        return nothing
+    if isinstance(run, learning.Training):
+        run.stop()
+    run = _new_run(checked, config)
+    shown = SETTINGS.shown({**checked, "dataset": config.dataset})
+    points = shown["points"]
+    return (*(shown[k] for k in SHOWN), points, points_status(points, config.problem),
+            *_drawn(run, checked), run)
 
 
-def _from_address(key: str, text: str):
-    """One setting from its text in the address (as address_js wrote it)."""
-    if key == "features":
-        return [f for f in text.split(",") if f]
-    if key == "points":
-        points = []
-        for item in text.split(";")[:learning.MAX_POINTS + 1]:
-            try:
-                points.append([float(v) for v in item.split(",")])
-            except ValueError:
-                points.append(item)  # refused, with a sentence, by check_points
-        return points
-    return text  # words and numbers: checked (and converted) by the model's validators
-
-
-# Run in the browser whenever a setting changes: the address bar gets the whole setup (so a
-# teacher can send a link), and the link box shows it. The values arrive in SETTINGS' order
-# (plus the learning-tab flag).
-ADDRESS_JS = """
-(...values) => {
-  const names = NAMES;
-  const defaults = DEFAULTS;
-  const host0 = document.querySelector("gradio-app[src]");
-  // Built into every page (the app's and /learning), these controls change while another tab
-  // shows too (a restore, a preset): the address is this tab's only while it is showing.
-  const shown = document.querySelector("#train-link");
-  const showing = !!shown && shown.getClientRects().length > 0;
-  const query = new URLSearchParams(host0 ? "" : window.location.search);
-  names.forEach((name, i) => {
-    let v = values[i];
-    if (name === "points") v = (v || []).map(p => p.join(",")).join(";");
-    else if (Array.isArray(v)) v = v.join(",");
-    const d = defaults[name];
-    const same = Array.isArray(d) ? d.join(",") === String(v) : String(d) === String(v);
-    if (v === null || v === undefined || v === "" && name !== "layers" || same) query.delete(name);
-    else query.set(name, String(v));
-  });
-  // In someone else's page (a <gradio-app src=...> web component), the link is to our
-  // server, and the page's own address is left alone.
-  const host = document.querySelector("gradio-app[src]");
-  const base = host ? host.getAttribute("src").replace(/[/]$/, "")
-                    : window.location.origin + window.location.pathname;
-  if (!base.endsWith("/learning")) query.set("tab", "learning");
-  const search = query.toString() ? "?" + query.toString() : "";
-  if (!host && showing) window.history.replaceState(null, "", window.location.pathname + search);
-  return base + search;
-}
-"""
-
-
-def address_js() -> str:
-    return (ADDRESS_JS.replace("NAMES", json.dumps(list(SETTINGS)))
-            .replace("DEFAULTS", json.dumps({k: v for k, v in DEFAULTS.items()
-                                             if k != "points"} | {"points": ""})))
+ADDRESS_JS = settings.address_js(SETTINGS, "learning", "#train-link")
 
 
 # Clicking on the decision boundary, while "Click to add points" is ticked: the plot's data
@@ -769,85 +666,50 @@ def build(on_show=(), on_load=()):
     gr.Markdown(TRAIN_INTRO)
     run = gr.State(None)
     points = gr.State([])
+    c = {}  # every setting's control, by the setting's name
+
+    def put(name: str, elem_id: str, **layout):
+        c[name] = settings.control(SETTINGS[name], elem_id=elem_id, **layout)
+        return c[name]
+
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             preset = gr.Dropdown(list(learning.PRESETS), value=DEFAULT.name, label="Preset",
                                  elem_id="train-preset")
             why = gr.Markdown(f"*{DEFAULT.why}*", elem_id="train-why")
-            problem = gr.Radio([("Classification", "classification"),
-                                ("Regression", "regression")], value="classification",
-                               label="Problem", elem_id="train-problem")
-            dataset = gr.Radio(dataset_choices(), value=DEFAULT.dataset,
-                               label="Data", elem_id="train-dataset")
-            features = gr.CheckboxGroup([(label, name) for name, (label, _)
-                                         in learning.FEATURES.items()],
-                                        value=list(learning.DEFAULT_FEATURES),
-                                        label="Input features (what the first layer sees)",
-                                        elem_id="train-features")
-            layers = gr.Textbox(", ".join(map(str, DEFAULT.layers)),
-                                label=f"Hidden layers: neurons per layer (up to "
-                                      f"{learning.MAX_LAYERS} layers of {learning.MAX_WIDTH}; "
-                                      "empty = none)", elem_id="train-layers")
-            activation = gr.Dropdown([(a.label, a.name)
-                                      for a in learning.activations.FUNCTIONS.values()],
-                                     value=DEFAULT.activation, allow_custom_value=True,
-                                     label="Activation (or one per layer, typed: relu, tanh)",
-                                     elem_id="train-activation")
-            train_lr = gr.Dropdown(LEARNING_RATES, value=DEFAULT.learning_rate,
-                                   allow_custom_value=True, label="Learning rate",
-                                   elem_id="train-lr")
-            batch = gr.Slider(1, learning.N_POINTS, value=DEFAULT.batch_size, step=1,
-                              label="Batch size (1 = stochastic; all the training points: "
-                                    "true gradient descent)", elem_id="train-batch")
+            put("problem", "train-problem")
+            put("dataset", "train-dataset")
+            put("features", "train-features")
+            put("layers", "train-layers")
+            put("activation", "train-activation")
+            put("learning_rate", "train-lr")
+            put("batch_size", "train-batch")
             with gr.Row():
-                steps = gr.Number(DEFAULT.steps, precision=0, minimum=1,
-                                  maximum=learning.MAX_STEPS, label="Steps per Play",
-                                  elem_id="train-steps")
-                seed = gr.Number(0, precision=0, minimum=0, label="Seed", elem_id="train-seed")
+                put("steps", "train-steps")
+                put("seed", "train-seed")
             with gr.Accordion("Data, regularisation, loss, optimiser, dropout", open=False,
                               elem_id="train-more"):
-                noise = gr.Slider(*learning.NOISE_RANGE, value=DEFAULT.noise, step=0.01,
-                                  label="Noise", elem_id="train-noise")
-                train_share = gr.Slider(*learning.TRAIN_SHARE_RANGE, value=0.5, step=0.1,
-                                        label="Share of the points used for training (the "
-                                              "rest test it)", elem_id="train-share")
+                put("noise", "train-noise")
+                put("train_share", "train-share")
                 with gr.Row():
-                    regularization = gr.Radio([("None", "none"), ("L1", "l1"), ("L2", "l2")],
-                                              value="none", label="Regularisation",
-                                              elem_id="train-regularization")
-                    regularization_rate = gr.Dropdown(REGULARIZATION_RATES, value=0.0,
-                                                      allow_custom_value=True,
-                                                      label="Regularisation rate",
-                                                      elem_id="train-regularization-rate")
-                loss = gr.Radio([("Cross-entropy", "cross_entropy"),
-                                 ("Squared error", "squared_error")], value="cross_entropy",
-                                label="Loss (classification)", elem_id="train-loss-choice")
+                    put("regularization", "train-regularization")
+                    put("regularization_rate", "train-regularization-rate")
+                put("loss", "train-loss-choice")
                 gr.Markdown(LOSS_NOTE)
-                optimizer = gr.Radio([("SGD", "sgd"), ("Momentum", "momentum"),
-                                      ("Adam", "adam")], value="sgd", label="Optimiser",
-                                     elem_id="train-optimizer")
+                put("optimizer", "train-optimizer")
                 with gr.Row():
-                    train_momentum = gr.Slider(0, 0.99, value=0.9, step=0.01,
-                                               label="Momentum (momentum's)",
-                                               elem_id="train-momentum")
-                    beta1 = gr.Slider(0, 0.99, value=0.9, step=0.01, label="β1 (Adam's)",
-                                      elem_id="train-beta1")
-                    beta2 = gr.Slider(0.9, 0.9999, value=0.999, step=0.0001,
-                                      label="β2 (Adam's)", elem_id="train-beta2")
-                dropout = gr.Slider(*learning.DROPOUT_RANGE, value=0.0, step=0.05,
-                                    label="Dropout (each hidden neuron, while training)",
-                                    elem_id="train-dropout")
+                    put("momentum", "train-momentum")
+                    put("beta1", "train-beta1")
+                    put("beta2", "train-beta2")
+                put("dropout", "train-dropout")
         with gr.Column(scale=2, min_width=300):
             play, pause_button, step, reset_button = live.controls("train")
             network = gr.HTML(label="The network", elem_id="train-network")
-            show_neurons = gr.Checkbox(True, label="Draw every neuron while it trains",
-                                       elem_id="train-show-neurons")
+            put("show_neurons", "train-show-neurons")
             status = gr.Markdown(elem_id="train-status")
         with gr.Column(scale=2, min_width=300):
             boundary = gr.Plot(label="Decision boundary", elem_id="train-boundary")
-            show_test = gr.Checkbox(False, label="Show the test points too (hollow; each "
-                                           "frame costs the browser more to draw)",
-                                    elem_id="train-show-test")
+            put("show_test_points", "train-show-test")
             losses = gr.Plot(label="Loss", elem_id="train-loss")
     with gr.Row():
         with gr.Column(scale=2, min_width=300):
@@ -879,79 +741,59 @@ def build(on_show=(), on_load=()):
         with gr.Column(scale=1, min_width=260):
             run_numbers = gr.JSON(label="Numbers", elem_id="train-numbers")
     # The points the trainer uses: yours while "Your points" is chosen, none otherwise.
-    points_used = gr.JSON([], visible=False)
+    points_used = put("points", "train-points-used")
 
     # Train. Play makes sure the tab's run matches the settings, then streams it; the stream
-    # is the API's train_network too (a client's call starts from scratch).
-    settings = [dataset, noise, layers, activation, train_lr, batch, seed, features,
-                regularization, regularization_rate, problem, train_share, optimizer,
-                points_used, loss, dropout, train_momentum, beta1, beta2]
-    assert len(settings) == len(SETTINGS)
+    # is the API's train_network too (a client's call starts from scratch). Every event that
+    # needs the settings takes them all, in the schema's order, then the run.
+    every = [c[name] for name in SETTINGS.names]
     shown = [boundary, losses, status, network, run_numbers]
-    view = [show_test, show_neurons]
-    playing = play.click(prepare, [*settings, run], run, api_visibility="private",
-                         show_progress="hidden").then(
-        train_network, [dataset, noise, layers, activation, train_lr, batch, steps, seed,
-                        show_test, features, regularization, regularization_rate, problem,
-                        train_share, optimizer, points_used, loss, dropout, train_momentum,
-                        beta1, beta2, show_neurons, run], shown,
-        api_name="train_network", **live.STREAM)
+    view = [c["show_test_points"], c["show_neurons"]]
+    quiet = dict(api_visibility="private", show_progress="hidden")
+    playing = play.click(prepare, [*every, run], run, **quiet).then(
+        train_network, [*every, run], shown, api_name="train_network", **live.STREAM)
     # Pause does not cancel the stream: the stream sees the pause and draws it (see pause).
-    pause_button.click(pause, [*view, run], shown, api_visibility="private",
-                       show_progress="hidden")
-    step.click(step_once, [*settings, *view, run], [*shown, run], cancels=[playing],
-               api_visibility="private", show_progress="hidden")
-    reset_button.click(reset, [*settings, *view, run], [*shown, run], cancels=[playing],
-                       api_visibility="private", show_progress="hidden")
-    seed.submit(reset, [*settings, *view, run], [*shown, run], cancels=[playing],
-                api_visibility="private", show_progress="hidden")
+    pause_button.click(pause, [*view, run], shown, **quiet)
+    step.click(step_once, [*every, run], [*shown, run], cancels=[playing], **quiet)
+    gr.on([reset_button.click, c["seed"].submit], reset, [*every, run], [*shown, run],
+          cancels=[playing], **quiet)
     if on_show:
-        gr.on(list(on_show), first_fill, [*settings, *view, run], [*shown, run],
-              api_visibility="private", show_progress="hidden")
+        gr.on(list(on_show), first_fill, [*every, run], [*shown, run], **quiet)
     # Settings that define the network start it afresh (if they changed); the learning rate,
     # batch size and regularisation change it as it plays.
-    gr.on([activation.input, layers.submit, layers.blur, noise.release,
-           features.input, train_share.release, optimizer.input, train_momentum.release,
-           beta1.release, beta2.release, loss.input, dropout.release, points_used.change,
-           train_lr.input, batch.release, regularization.input, regularization_rate.input],
-          reconfigure, [*settings, *view, run], [*shown, run], api_visibility="private",
-          show_progress="hidden", trigger_mode="always_last")
-    dataset.input(dataset_changed, [dataset, problem], problem, api_visibility="private",
-                  show_progress="hidden").then(
-        reconfigure, [*settings, *view, run], [*shown, run], api_visibility="private",
-        show_progress="hidden")
-    problem.input(problem_changed, [problem, dataset], dataset, api_visibility="private",
-                  show_progress="hidden").then(
-        reset, [*settings, *view, run], [*shown, run], cancels=[playing],
-        api_visibility="private", show_progress="hidden")
-    gr.on([show_test.input, show_neurons.input], redraw, [*view, run], shown,
-          api_visibility="private", show_progress="hidden")
-    preset.input(apply_preset, [preset, *view, run],
-                 [*[c for c in settings if c is not points_used], steps, why, *shown, run],
-                 cancels=[playing], api_visibility="private", show_progress="hidden")
+    gr.on([c["activation"].input, c["layers"].submit, c["layers"].blur, c["noise"].release,
+           c["features"].input, c["train_share"].release, c["optimizer"].input,
+           c["momentum"].release, c["beta1"].release, c["beta2"].release, c["loss"].input,
+           c["dropout"].release, points_used.change, c["learning_rate"].input,
+           c["batch_size"].release, c["regularization"].input,
+           c["regularization_rate"].input],
+          reconfigure, [*every, run], [*shown, run], trigger_mode="always_last", **quiet)
+    c["dataset"].input(dataset_changed, [c["dataset"], c["problem"]], c["problem"],
+                       **quiet).then(reconfigure, [*every, run], [*shown, run], **quiet)
+    c["problem"].input(problem_changed, [c["problem"], c["dataset"]], c["dataset"],
+                       **quiet).then(reset, [*every, run], [*shown, run], cancels=[playing],
+                                     **quiet)
+    gr.on([v.input for v in view], redraw, [*view, run], shown, **quiet)
+    preset.input(apply_preset, [preset, *every, run],
+                 [*(c[k] for k in SHOWN), why, *shown, run], cancels=[playing], **quiet)
     # Own points: each one added (a click, or typed), a CSV, or cleared; "Your points" chosen.
-    gr.on([dataset.change, points.change], points_in_use, [dataset, points], points_used,
-          api_visibility="private", show_progress="hidden")
-    new_point.submit(add_point, [new_point, point_class, point_value, problem, points],
-                     [points, points_note, new_point], api_visibility="private",
-                 show_progress="hidden").then(
-        lambda: learning.OWN, None, dataset, api_visibility="private", show_progress="hidden")
-    upload.upload(read_csv, [upload, problem], [points, points_note],
-                  api_visibility="private", show_progress="hidden").then(
-        lambda: learning.OWN, None, dataset, api_visibility="private", show_progress="hidden")
-    clear.click(lambda p: ([], points_status([], p)), problem, [points, points_note],
-                api_visibility="private", show_progress="hidden")
-    save.click(downloads, [show_test, run], saved, api_visibility="private",
-               show_progress="hidden")
+    gr.on([c["dataset"].change, points.change], points_in_use, [c["dataset"], points],
+          points_used, **quiet)
+    new_point.submit(add_point, [new_point, point_class, point_value, c["problem"], points],
+                     [points, points_note, new_point], **quiet).then(
+        lambda: learning.OWN, None, c["dataset"], **quiet)
+    upload.upload(read_csv, [upload, c["problem"]], [points, points_note], **quiet).then(
+        lambda: learning.OWN, None, c["dataset"], **quiet)
+    clear.click(lambda p: ([], points_status([], p)), c["problem"], [points, points_note],
+                **quiet)
+    save.click(downloads, [c["show_test_points"], run], saved, **quiet)
     # The address: every setting change writes it (in the browser); a page opened with one
-    # restores its settings and seeded network.
-    address_inputs = [c if c is not points_used else points for c in settings]
-    gr.on([c.change for c in address_inputs], None, address_inputs, link,
-          js=address_js(), api_visibility="private", show_progress="hidden",
-          trigger_mode="always_last")
+    # restores its settings and seeded network. (It holds the learner's points, used or not.)
+    address_inputs = [points if x is points_used else x for x in every]
+    gr.on([x.change for x in address_inputs], None, address_inputs, link, js=ADDRESS_JS,
+          trigger_mode="always_last", **quiet)
     if on_load:
-        gr.on(list(on_load), restore, [*settings, *view, run],
-              [*[c for c in settings if c is not points_used], points, points_note, *shown,
-               run], api_visibility="private", show_progress="hidden")
+        gr.on(list(on_load), restore, [*every, run],
+              [*(c[k] for k in SHOWN), points, points_note, *shown, run], **quiet)
 
-    return dataset, noise
+    return c["dataset"], c["noise"]

@@ -29,8 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from models import activations, runner
-from models.checks import choice, integer, number  # noqa: F401 (also for the trainers)
+from models.checks import choice, flag, integer, number  # noqa: F401 (also for the trainers)
 from models.lazy import no_grad, torch
+from models.settings import LIST, ROWS, Schema, Setting
 
 # -- validation at the edge: every number a visitor or a client sends passes through these -----
 
@@ -488,30 +489,33 @@ class Config:
                 activation=DEFAULT.activation, seed=0, features=DEFAULT_FEATURES,
                 problem="classification", train_share=0.5, optimizer="sgd", momentum=0.9,
                 beta1=0.9, beta2=0.999, loss="cross_entropy", dropout=0.0, points=None):
-        problem = choice(problem, "problem", PROBLEMS)
-        if points not in (None, [], ()):  # anything else is checked as points
+        """A Config from its settings, each checked as SETTINGS declares it."""
+        given = dict(dataset=dataset, noise=noise, layers=layers, activation=activation,
+                     seed=seed, features=features, problem=problem, train_share=train_share,
+                     optimizer=optimizer, momentum=momentum, beta1=beta1, beta2=beta2,
+                     loss=loss, dropout=dropout, points=points)
+        return cls.of(SETTINGS.check(given))
+
+    @classmethod
+    def of(cls, s: dict) -> Config:
+        """A Config from checked settings (SETTINGS.check's), and what they must agree on: a
+        data set belongs to its problem, own points are a problem's points, one activation or
+        one per hidden layer."""
+        dataset, points, problem = s["dataset"], s["points"], s["problem"]
+        if points is not None:
             points = check_points(points, problem)
             dataset = OWN
         elif dataset == OWN:
             raise ValueError("Your own data has no points yet: click on the plane to add some, "
                              "or upload a CSV of x1, x2, label.")
-        else:
-            points = None
-            dataset = choice(dataset, "data set", {**DATASETS, **REGRESSION_SETS})
-            if dataset not in PROBLEMS[problem]:
-                raise ValueError(f"{dataset} is not a {problem} data set: for {problem} choose "
-                                 f"{', '.join(PROBLEMS[problem])}.")
-        layers = tuple(parse_layers(layers))
-        activation = parse_activations(activation, len(layers))
-        return cls(dataset, number(noise, "Noise", *NOISE_RANGE), layers,
-                   activation[0] if len(set(activation)) == 1 else activation,
-                   integer(seed, "Seed", 0, 2 ** 31 - 1), parse_features(features), problem,
-                   number(train_share, "Share of training data", *TRAIN_SHARE_RANGE),
-                   choice(optimizer, "optimizer", OPTIMIZERS),
-                   number(momentum, "Momentum", 0, 0.999),
-                   (number(beta1, "Adam's β1", 0, 0.999), number(beta2, "Adam's β2", 0, 0.9999)),
-                   choice(loss, "loss", LOSSES), number(dropout, "Dropout", *DROPOUT_RANGE),
-                   points)
+        elif dataset not in PROBLEMS[problem]:
+            raise ValueError(f"{dataset} is not a {problem} data set: for {problem} choose "
+                             f"{', '.join(PROBLEMS[problem])}.")
+        activation = parse_activations(s["activation"], len(s["layers"]))
+        return cls(dataset, s["noise"], s["layers"],
+                   activation[0] if len(set(activation)) == 1 else activation, s["seed"],
+                   s["features"], problem, s["train_share"], s["optimizer"], s["momentum"],
+                   (s["beta1"], s["beta2"]), s["loss"], s["dropout"], points)
 
     @property
     def activations(self) -> tuple[str, ...]:
@@ -534,6 +538,102 @@ def check_steps(value) -> int:
 def check_regularization(kind, rate) -> tuple[str, float]:
     return (choice(kind, "regularization", REGULARIZATIONS),
             number(rate, "Regularization rate", *REGULARIZATION_RATES))
+
+
+def _activation_names(activation) -> tuple[str, ...]:
+    """One activation, or one per hidden layer ("relu, tanh" or a list; how many is checked
+    against the layers by Config.of)."""
+    if isinstance(activation, str):
+        names = [a.strip() for a in activation.split(",") if a.strip()] or [""]
+    elif isinstance(activation, (list, tuple)) and activation:
+        names = list(activation)
+    else:
+        raise ValueError(f"Activation: choose from {', '.join(ACTIVATIONS)}.")
+    return tuple(choice(a, "activation", ACTIVATIONS) for a in names)
+
+
+def _own_points(points):
+    """Own points, or None for none (they are checked against the problem by Config.of)."""
+    if points in (None, [], (), ""):
+        return None
+    if not isinstance(points, (list, tuple)):
+        raise ValueError("Points must be a list of [x1, x2, label].")
+    return points
+
+
+# The trainer's settings, each declared once, in the order train_network takes them: the tab's
+# controls, the endpoint's keyword arguments, the checks and the address all come from here.
+DATASET_NAMES = {"xor": "XOR", "three": "Three classes", "plane": "Plane (regression)",
+                 "gaussians": "Gaussian bumps (regression)"}
+LEARNING_RATE_CHOICES = (0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+REGULARIZATION_RATE_CHOICES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+SETTINGS = Schema(
+    Setting("dataset", DEFAULT.dataset, "Data",
+            lambda v: v if v == OWN else choice(v, "data set", {**DATASETS, **REGRESSION_SETS}),
+            control="radio",
+            choices=[(DATASET_NAMES.get(k, k.capitalize()), k)
+                     for k in (*DATASETS, *REGRESSION_SETS)] + [("Your points", OWN)]),
+    Setting("noise", DEFAULT.noise, "Noise", lambda v: number(v, "Noise", *NOISE_RANGE),
+            control="slider", range=NOISE_RANGE, step=0.01),
+    Setting("layers", ", ".join(map(str, DEFAULT.layers)),
+            f"Hidden layers: neurons per layer (up to {MAX_LAYERS} layers of {MAX_WIDTH}; "
+            "empty = none)", lambda v: tuple(parse_layers(v)),
+            show=lambda v: ", ".join(map(str, v))),
+    Setting("activation", DEFAULT.activation, "Activation (or one per layer, typed: relu, tanh)",
+            _activation_names, control="dropdown", custom=True,
+            choices=[(a.label, a.name) for a in activations.FUNCTIONS.values()],
+            show=lambda v: v if isinstance(v, str) else v[0] if len(set(v)) == 1 else
+            ", ".join(v)),
+    Setting("learning_rate", DEFAULT.learning_rate, "Learning rate", check_learning_rate,
+            control="dropdown", choices=LEARNING_RATE_CHOICES, custom=True),
+    Setting("batch_size", DEFAULT.batch_size,
+            "Batch size (1 = stochastic; all the training points: true gradient descent)",
+            check_batch_size, control="slider", range=(1, N_POINTS), step=1),
+    Setting("steps", DEFAULT.steps, "Steps per Play", check_steps, control="number",
+            range=(1, MAX_STEPS), step=1),
+    Setting("seed", 0, "Seed", lambda v: integer(v, "Seed", 0, 2 ** 31 - 1), control="number",
+            range=(0, 2 ** 31 - 1), step=1),
+    Setting("show_test_points", False,
+            "Show the test points too (hollow; each frame costs the browser more to draw)",
+            lambda v: flag(v, "Show the test points"), control="checkbox"),
+    Setting("features", list(DEFAULT_FEATURES), "Input features (what the first layer sees)",
+            lambda v: parse_features(DEFAULT_FEATURES if v is None else v),
+            control="checkboxes", form=LIST, show=list,
+            choices=[(label, name) for name, (label, _) in FEATURES.items()]),
+    Setting("regularization", "none", "Regularisation",
+            lambda v: choice(v, "regularization", REGULARIZATIONS), control="radio",
+            choices=[("None", "none"), ("L1", "l1"), ("L2", "l2")]),
+    Setting("regularization_rate", 0.0, "Regularisation rate",
+            lambda v: number(v, "Regularization rate", *REGULARIZATION_RATES),
+            control="dropdown", choices=REGULARIZATION_RATE_CHOICES, custom=True),
+    Setting("problem", "classification", "Problem", lambda v: choice(v, "problem", PROBLEMS),
+            control="radio", choices=[("Classification", "classification"),
+                                      ("Regression", "regression")]),
+    Setting("train_share", 0.5, "Share of the points used for training (the rest test it)",
+            lambda v: number(v, "Share of training data", *TRAIN_SHARE_RANGE), control="slider",
+            range=TRAIN_SHARE_RANGE, step=0.1),
+    Setting("optimizer", "sgd", "Optimiser", lambda v: choice(v, "optimizer", OPTIMIZERS),
+            control="radio", choices=[("SGD", "sgd"), ("Momentum", "momentum"),
+                                      ("Adam", "adam")]),
+    Setting("points", None, "Your points (x1, x2, label)", _own_points, control="hidden",
+            form=ROWS, show=lambda v: [list(p) for p in v] if v else []),
+    Setting("loss", "cross_entropy", "Loss (classification)",
+            lambda v: choice(v, "loss", LOSSES), control="radio",
+            choices=[("Cross-entropy", "cross_entropy"), ("Squared error", "squared_error")]),
+    Setting("dropout", 0.0, "Dropout (each hidden neuron, while training)",
+            lambda v: number(v, "Dropout", *DROPOUT_RANGE), control="slider",
+            range=DROPOUT_RANGE, step=0.05),
+    Setting("momentum", 0.9, "Momentum (momentum's)", lambda v: number(v, "Momentum", 0, 0.999),
+            control="slider", range=(0, 0.99), step=0.01),
+    Setting("beta1", 0.9, "β1 (Adam's)", lambda v: number(v, "Adam's β1", 0, 0.999),
+            control="slider", range=(0, 0.99), step=0.01),
+    Setting("beta2", 0.999, "β2 (Adam's)", lambda v: number(v, "Adam's β2", 0, 0.9999),
+            control="slider", range=(0.9, 0.9999), step=0.0001),
+    Setting("show_neurons", True, "Draw every neuron while it trains",
+            lambda v: flag(v, "Draw every neuron"), control="checkbox"),
+)
+# What may change while a run trains (the rest define the network: a change starts afresh).
+LIVE_SETTINGS = ("learning_rate", "batch_size", "regularization", "regularization_rate")
 
 
 class Training:

@@ -8,7 +8,7 @@ call is read from the kernel (/proc/PID/status VmHWM, reset before each call thr
 /proc/PID/clear_refs), against its memory just before. Each endpoint is first called once with
 a normal request, so that a model loaded on first use does not count as growth. Prints a line
 for each hostile case, then each endpoint's slowest call and largest growth over the whole
-catalogue (tests/api/test_robustness.py's values: odd and enormous text, wrong numbers, model keys
+catalogue (tests/slow/test_robustness.py's values: odd and enormous text, wrong numbers, model keys
 that are not allowed, every kind of picture; skipped with --quick), against its documented cap
 (CAPS, the README's table), and the targets:
 
@@ -30,7 +30,7 @@ from PIL import Image
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "api"))
+sys.path.insert(0, str(HERE.parent / "slow"))
 
 import test_robustness as catalogue  # noqa: E402
 from common import digit_png, machine, server  # noqa: E402
@@ -222,7 +222,7 @@ def show(row: dict) -> None:
 
 
 def run_catalogue(s: Server, tmp: Path, digit: str) -> None:
-    """Every call of tests/api/test_robustness.py's catalogue, timed and measured."""
+    """Every call of tests/slow/test_robustness.py's catalogue, timed and measured."""
     from gradio_client import handle_file
 
     calls = []

@@ -64,15 +64,16 @@ def test_tiny_figure_draws_every_weight_with_its_nudge():
 
 
 def args(**given):
-    return net.setting_values(**{"layers": "4", **given})
+    """Every setting's value as the tab passes them (the schema's order)."""
+    return net.SETTINGS.values(**{"layers": "4", **given})
 
 
 def test_the_tab_keeps_its_run_and_changes_the_rate_without_a_reset():
-    *_, run = net.reset(*args(), False, True, None)
-    *_, run = net.step_once(*args(), False, True, run)
+    *_, run = net.reset(*args(), None)
+    *_, run = net.step_once(*args(), run)
     assert run.steps == 1
     out = net.reconfigure(*args(learning_rate=0.01, batch_size=50, regularization="l2",
-                                regularization_rate=0.1), False, True, run)
+                                regularization_rate=0.1), run)
     assert out[-1] is run and run.learning_rate == 0.01 and run.regularization == "l2"
     assert run.batch_size == 50 and run.steps == 1
     # Play goes on from the same run...
@@ -86,7 +87,7 @@ def test_pause_while_playing_is_drawn_by_the_stream_as_its_last_frame():
     """Pause's frame must come after every frame of the stream it pauses: the stream draws it."""
     import threading
 
-    *_, run = net.reset(*args(), False, True, None)
+    *_, run = net.reset(*args(), None)
     run = net.prepare(*args(), run)
     stream = runner.iterate(net.train_network("circles", 0.05, "4", "tanh", 0.3, 10, 20000, 0,
                                               run=run))
@@ -105,10 +106,10 @@ def test_pause_while_playing_is_drawn_by_the_stream_as_its_last_frame():
 
 
 def test_leaving_the_layers_box_unchanged_changes_nothing():
-    *_, run = net.reset(*args(), False, True, None)
-    out = net.reconfigure(*args(layers=" 4 "), False, True, run)
+    *_, run = net.reset(*args(), None)
+    out = net.reconfigure(*args(layers=" 4 "), run)
     assert all(isinstance(o, type(gr.skip())) for o in out[:-1]) and out[-1] is run
-    *_, new = net.reconfigure(*args(layers="4, 4"), False, True, run)
+    *_, new = net.reconfigure(*args(layers="4, 4"), run)
     assert new.config.layers == (4, 4)
 
 
@@ -129,16 +130,19 @@ def test_a_diverged_run_starts_again_on_play():
 
 @pytest.mark.parametrize("name", list(learning.PRESETS))
 def test_every_preset_sets_every_control(name):
-    out = net.apply_preset(name)
+    out = net.apply_preset(name, *args(), None)
     preset = learning.PRESETS[name]
-    assert out[:4] == (preset.dataset, preset.noise, ", ".join(map(str, preset.layers)),
-                       preset.activation)
-    assert preset.why in out[len(net.SETTINGS)] and out[-1].config.dataset == preset.dataset
+    shown = dict(zip(net.SHOWN, out))
+    assert (shown["dataset"], shown["noise"], shown["layers"], shown["activation"],
+            shown["steps"]) == (preset.dataset, preset.noise,
+                                ", ".join(map(str, preset.layers)), preset.activation,
+                                preset.steps)
+    assert preset.why in out[len(net.SHOWN)] and out[-1].config.dataset == preset.dataset
 
 
 def test_unknown_preset_is_a_gradio_error():
     with pytest.raises(gr.Error):
-        net.apply_preset("everything at once")
+        net.apply_preset("everything at once", *args(), None)
 
 
 def test_take_step_lowers_the_cost_of_the_batch():
@@ -220,7 +224,7 @@ def test_a_csv_of_points_is_read_with_or_without_a_header(tmp_path):
 def test_downloads_are_the_picture_and_every_frame_in_numbers():
     from PIL import Image
 
-    *_, run = net.reset(*args(), False, True, None)
+    *_, run = net.reset(*args(), None)
     for _ in range(3):
         run.step()
         run.record()
@@ -242,8 +246,8 @@ def test_an_address_restores_the_settings_and_the_seeded_run():
     query = {"dataset": "xor", "layers": "4,4", "seed": "3", "features": "x1,x2,x1x2",
              "regularization": "l2", "regularization_rate": "0.01", "learning_rate": "0.1",
              "optimizer": "adam", "train_share": "0.3", "tab": "learning"}
-    out = net.restore(Request(query), *args(), False, True, None)
-    settings = dict(zip([k for k in net.SETTINGS if k != "points"], out))
+    out = net.restore(Request(query), *args(), None)
+    settings = dict(zip(net.SHOWN, out))
     assert settings["dataset"] == "xor" and settings["layers"] == "4, 4"
     assert settings["seed"] == 3 and settings["features"] == ["x1", "x2", "x1x2"]
     assert settings["learning_rate"] == 0.1 and settings["optimizer"] == "adam"
@@ -254,10 +258,10 @@ def test_an_address_restores_the_settings_and_the_seeded_run():
     assert run.config == same.config and torch_equal(run, same)
     # Nothing in the address: nothing changes; a bad setting: a warning, nothing changes.
     assert all(isinstance(o, type(gr.skip())) for o in net.restore(Request({}), *args(),
-                                                                     False, True, None))
+                                                                     None))
     assert all(isinstance(o, type(gr.skip())) for o in net.restore(
-        Request({"layers": "99"}), *args(), False, True, None))
-    assert net.first_fill(Request(query), *args(), False, True, None)[0] == gr.skip()
+        Request({"layers": "99"}), *args(), None))
+    assert net.first_fill(Request(query), *args(), None)[0] == gr.skip()
 
 
 def torch_equal(a, b) -> bool:
@@ -266,8 +270,8 @@ def torch_equal(a, b) -> bool:
 
 def test_points_in_the_address_are_your_points():
     out = net.restore(Request({"points": "0.1,0.2,0;0.5,0.5,1;-0.5,0.4,1;0,0,0"}), *args(),
-                      False, True, None)
-    settings = dict(zip([k for k in net.SETTINGS if k != "points"], out))
+                      None)
+    settings = dict(zip(net.SHOWN, out))
     assert settings["dataset"] == "own" and out[-1].config.points[0] == (0.1, 0.2, 0)
 
 
