@@ -154,10 +154,13 @@ def views(demo: gr.Blocks, tabs: gr.Tabs, pages: dict[str, tuple[str, gr.Tab]]) 
             page = config["page"][path]
             page["layout"]["children"] = [layout]
             page["components"] = ids
-            page["dependencies"] = [
-                d["id"] for d in config["dependencies"] if d["id"] in shown
-                and {t[0] for t in d["targets"]} | set(d["inputs"]) | set(d["outputs"])
-                <= inside]
+            kept: list[int] = []
+            for d in config["dependencies"]:  # in order: a chained event after its trigger
+                triggers = {t[0] for t in d["targets"]} - {None}  # None: .then's, .success's
+                if (d["id"] in shown and triggers | set(d["inputs"]) | set(d["outputs"]) <= inside
+                        and (d["trigger_after"] is None or d["trigger_after"] in kept)):
+                    kept.append(d["id"])
+            page["dependencies"] = kept
         return config
 
     demo.get_config_file = get_config_file

@@ -70,7 +70,8 @@ def endpoint(schema: Schema, fn: Callable, before=(), after=("run",)) -> Callabl
 # arrive in the schema's order; what the address holds, and how, is Setting.write's rule.
 ADDRESS_JS = """
 (...values) => {
-  const names = NAMES, defaults = DEFAULTS, rows = ROWS_NAMES, slug = SLUG, shownBy = SHOWN_BY;
+  const names = __NAMES__, defaults = __DEFAULTS__, rows = __ROWS__, slug = __SLUG__;
+  const shownBy = __SHOWN_BY__;
   const write = (name, v) => {
     if (v === null || v === undefined) return "";
     if (rows.includes(name)) return (v || []).map(p => p.join(",")).join(";");
@@ -103,7 +104,7 @@ def address_js(schema: Schema, slug: str, shown_by: str) -> str:
     """ADDRESS_JS for this schema: `shown_by` is a CSS selector of an element that is visible
     exactly while the demo shows."""
     defaults = {s.name: s.write(s.shown_default) for s in schema}
-    return (ADDRESS_JS.replace("NAMES", json.dumps(list(schema.names)))
-            .replace("DEFAULTS", json.dumps(defaults))
-            .replace("ROWS_NAMES", json.dumps([s.name for s in schema if s.form == ROWS]))
-            .replace("SLUG", json.dumps(slug)).replace("SHOWN_BY", json.dumps(shown_by)))
+    return (ADDRESS_JS.replace("__NAMES__", json.dumps(list(schema.names)))
+            .replace("__DEFAULTS__", json.dumps(defaults))
+            .replace("__ROWS__", json.dumps([s.name for s in schema if s.form == ROWS]))
+            .replace("__SLUG__", json.dumps(slug)).replace("__SHOWN_BY__", json.dumps(shown_by)))

@@ -606,7 +606,7 @@ def restore(request: gr.Request, *values):
     controls set to them (as the run took them: checked, converted, normalised), and the same
     seeded network drawn at step 0."""
     given = address_settings(request)
-    nothing = (gr.skip(),) * (len(SHOWN) + 7)
+    nothing = (gr.skip(),) * (len(SHOWN) + 8)  # the controls, points and their note, 5 shown, run
     if not given:
         return nothing
     *_, run = values

@@ -74,7 +74,8 @@ def test_views_serve_each_tab_alone_from_one_build():
                 with gr.Tab(slug, id=slug) as tab:
                     box = gr.Textbox(elem_id=f"in-{slug}")
                     out = gr.Textbox(elem_id=f"out-{slug}")
-                    box.submit(lambda x, s=slug: f"{s}:{x}", box, out, api_name=f"echo_{slug}")
+                    box.submit(lambda x, s=slug: f"{s}:{x}", box, out, api_name=f"echo_{slug}"
+                               ).then(lambda x: x + "!", out, out)  # chained: on the page too
                     tab.select(lambda s=slug: s, None, out)
                 pages[slug] = (slug.title(), tab)
         gr.Button().click(lambda: "x", None, out)  # outside the tabs: on no page of its own
@@ -87,8 +88,8 @@ def test_views_serve_each_tab_alone_from_one_build():
         assert {"in-one", "out-one"} <= elems and not elems & {"in-two", "out-two"}
         assert config["layout"]["children"][0]["id"] == tabs._id
         for dependency in config["dependencies"]:  # every event lies in the page
-            assert {t[0] for t in dependency["targets"]} <= ids | {demo._id}
-        assert len(config["dependencies"]) == 2  # submit and select of tab one
+            assert {t[0] for t in dependency["targets"]} <= ids | {demo._id, None}
+        assert len(config["dependencies"]) == 3  # submit, what follows it, select of tab one
         assert httpx.get(f"{url}two").status_code == 200
         assert Client(url, verbose=False).predict("a", api_name="/echo_two") == "two:a"
         assert len(demo.blocks) < 12  # built once: 2 x (tab, 2 boxes) + tabs + button + root

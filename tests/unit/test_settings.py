@@ -84,3 +84,4 @@ def test_the_address_script_has_every_setting_and_its_default():
     for setting in learning.SETTINGS:
         assert f'"{setting.name}"' in js
     assert '"layers": "8, 8, 8"' in js and '"regularization_rate": "0"' in js
+    assert "__" not in js  # every placeholder filled
