@@ -132,14 +132,25 @@ async def live(run, steps: int, train_one: Callable[[], object], max_seconds: fl
 
 
 def iterate(states: AsyncIterator[dict]) -> Iterator[dict]:
-    """`live`'s states, one by one, for code that is not async (scripts, tests)."""
+    """`live`'s states, one by one, for code that is not async (scripts, tests). The states
+    are taken on an event loop of their own in a thread of its own, so this works where the
+    calling thread already runs a loop (a notebook, Playwright's sync API)."""
     loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="runner.iterate", daemon=True)
+    thread.start()
+
+    def on_loop(coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+
     try:
         while True:
             try:
-                yield loop.run_until_complete(anext(states))
+                yield on_loop(anext(states))
             except StopAsyncIteration:
                 return
     finally:
-        loop.run_until_complete(states.aclose())
+        on_loop(states.aclose())
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
         loop.close()
+

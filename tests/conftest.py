@@ -25,13 +25,20 @@ import pytest  # noqa: E402
 TIERS = ("unit", "api", "browser", "slow")
 
 
+def _tier(item) -> str:
+    return Path(str(item.fspath)).parent.name
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        tier = Path(str(item.fspath)).parent.name
+        tier = _tier(item)
         if tier not in TIERS:
             raise pytest.UsageError(f"{item.nodeid}: a test lives in tests/<tier>/, one of "
                                     f"{', '.join(TIERS)}")
         item.add_marker(getattr(pytest.mark, tier))
+    # The quick tiers first (a broken unit fails in seconds), the browser last.
+    order = ("unit", "api", "slow", "browser")
+    items.sort(key=lambda item: order.index(_tier(item)))
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,13 @@ endpoint, runs beside the app in the same run. Prints:
 (c) a class: 40 visitors arriving within 10 s, each loading the page (its HTML and config)
     and then making a request every 2 to 4 s for 60 s, every tab's light endpoints in the mix:
     p95 of each (target < 1 s), failures (target: none);
+(d) a class pressing Play: 40 visitors, each with a session, starting a /train_network run
+    with its defaults within 10 s and watching it for --watch seconds before closing the page,
+    while 4 others classify a digit every second: how soon each got its first answer, how many
+    began by training and how many by their place in the line (and how many of those were
+    trained before they left), failures (target: none), /classify_digit's p95 meanwhile (target
+    < 1 s); then, once they have all left, how soon a newcomer's run trains (the slots are free
+    again: the closed pages' runs have stopped);
 then the server's memory at idle and after 1,000 new sessions (target: at most 200 MB more).
 """
 
@@ -24,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import re
 import statistics
 import sys
 import time
@@ -104,6 +112,33 @@ class Api:
                         raise RuntimeError(f"/{name}: {line[5:].strip()[:200]}")
                     return time.perf_counter() - t
         raise RuntimeError(f"/{name}: the stream ended without an answer")
+
+    async def watch(self, name: str, data: list, session: str, seconds: float) -> list:
+        """Stream a generator endpoint for up to `seconds`, then hang up (a page closed).
+        Returns [(seconds since the POST, event, data), ...]; raises on an error."""
+        body = {"data": data, "session_hash": session}
+        t = time.perf_counter()
+        r = await self.client.post(f"{self.url}/gradio_api/call/{name}", json=body)
+        r.raise_for_status()
+        event_id, seen = r.json()["event_id"], []
+        try:
+            async with asyncio.timeout(seconds):
+                async with self.client.stream(
+                        "GET", f"{self.url}/gradio_api/call/{name}/{event_id}") as stream:
+                    event = None
+                    async for line in stream.aiter_lines():
+                        if line.startswith("event:"):
+                            event = line.split(":", 1)[1].strip()
+                        elif line.startswith("data:") and event in ("generating", "complete",
+                                                                    "error"):
+                            if event == "error":
+                                raise RuntimeError(f"/{name}: {line[5:].strip()[:200]}")
+                            seen.append((time.perf_counter() - t, event, line[5:]))
+                            if event == "complete":
+                                return seen
+        except TimeoutError:
+            pass
+        return seen
 
     async def upload(self, path: str) -> dict:
         with open(path, "rb") as f:
@@ -188,6 +223,75 @@ async def scenario_class(api: Api, requests, visitors: int, arrive: float, secon
     return out, pages, time.perf_counter() - start
 
 
+WAITING = re.compile(r"Waiting for a free trainer \((you are next|(\d+) ahead of you)\)")
+
+
+def place(data: str) -> int:
+    """0 if this frame of /train_network is training, else its place in line (1 is next)."""
+    m = WAITING.search(data)
+    return 0 if m is None else 1 if m.group(2) is None else int(m.group(2)) + 1
+
+
+async def scenario_play(api: Api, requests, visitors: int, arrive: float, watch: float):
+    play = api.data("train_network", {})
+    digits: list = []
+    watched: list = []
+    done = asyncio.Event()
+
+    async def visitor(i):
+        await asyncio.sleep(random.Random(200 + i).uniform(0, arrive))
+        try:
+            watched.append((await api.watch("train_network", play, uuid.uuid4().hex[:11],
+                                            watch), None))
+        except Exception as e:
+            watched.append(([], repr(e)[:200]))
+
+    async def classifier(i):
+        hash_ = uuid.uuid4().hex[:11]
+        while not done.is_set():
+            try:
+                digits.append(("classify_digit",
+                               await api.call("classify_digit", requests["classify_digit"],
+                                              hash_), None))
+            except Exception as e:
+                digits.append(("classify_digit", 0.0, repr(e)[:200]))
+            await asyncio.sleep(1)
+
+    start = time.perf_counter()
+    classifiers = [asyncio.create_task(classifier(i)) for i in range(4)]
+    await asyncio.gather(*(visitor(i) for i in range(visitors)))
+    took = time.perf_counter() - start
+    done.set()
+    await asyncio.gather(*classifiers)
+    await asyncio.sleep(2)  # the last pages closed: their streams end at their next frame
+    newcomer = await api.watch("train_network", play, uuid.uuid4().hex[:11], 15)
+    return watched, digits, newcomer, took
+
+
+def report_play(visitors: int, watch: float, watched, digits, newcomer, took):
+    failed = [err for _, err in watched if err is not None]
+    firsts = [seen[0] for seen, err in watched if err is None and seen]
+    silent = sum(1 for seen, err in watched if err is None and not seen)
+    trained_first = sum(1 for _, _, data in firsts if place(data) == 0)
+    waited = [seen for seen, err in watched if err is None and seen and place(seen[0][2])]
+    trained_later = sum(1 for seen in waited if any(place(d) == 0 for _, _, d in seen))
+    places = [place(seen[0][2]) for seen in waited]
+    print(f"(d) a class pressing Play: {visitors} visitors starting /train_network within 10 s, "
+          f"each watching for {watch:.0f} s ({took:.0f} s in all)")
+    print(f"    first answer: median {statistics.median(s for s, _, _ in firsts) * 1000:.0f} ms,"
+          f" slowest {max(s for s, _, _ in firsts) * 1000:.0f} ms; {trained_first} began by "
+          f"training, {len(waited)} by their place in line (the farthest {max(places, default=0)}"
+          f"), {trained_later} of these trained before they left; {silent} got nothing, "
+          f"{len(failed)} failed")
+    for f in failed[:3]:
+        print(f"  failed: {f}")
+    report("    meanwhile, 4 users classifying a digit every second", digits, took)
+    first = next((s for s, _, d in newcomer if place(d) == 0), None)
+    print("    after they left, a newcomer's run " + (
+        f"trained from {first * 1000:.0f} ms" if first is not None else
+        f"did not train within 15 s ({len(newcomer)} frames, all in line)"))
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -226,27 +330,36 @@ async def run(args, url: str, echo_url: str, pid: int, digit: str):
             await api.call(name, data, "warmup")
         idle = rss_mb(pid)
 
-        out, took = await scenario_users(api, requests, USUAL, args.users, args.seconds, True)
-        report(f"(a) {args.users} users with sessions, no pause, the usual mix", out, took)
+        if args.only != "play":
+            out, took = await scenario_users(api, requests, USUAL, args.users, args.seconds,
+                                             True)
+            report(f"(a) {args.users} users with sessions, no pause, the usual mix", out, took)
 
-        rate, median, failed = await throughput(api, "softmax", requests["softmax"],
-                                                args.users, args.seconds / 2)
-        floor_rate, floor_median, floor_failed = await throughput(
-            echo, "echo", ["hi"], args.users, args.seconds / 2)
-        print(f"(b) {args.users} users without sessions: /softmax {rate:.1f} answers a second "
-              f"(median {median * 1000:.0f} ms, {failed} failed); the floor app's echo "
-              f"{floor_rate:.1f} a second (median {floor_median * 1000:.0f} ms, {floor_failed} "
-              f"failed): {rate / floor_rate:.2f} × the floor")
+            rate, median, failed = await throughput(api, "softmax", requests["softmax"],
+                                                    args.users, args.seconds / 2)
+            floor_rate, floor_median, floor_failed = await throughput(
+                echo, "echo", ["hi"], args.users, args.seconds / 2)
+            print(f"(b) {args.users} users without sessions: /softmax {rate:.1f} answers a "
+                  f"second (median {median * 1000:.0f} ms, {failed} failed); the floor app's "
+                  f"echo {floor_rate:.1f} a second (median {floor_median * 1000:.0f} ms, "
+                  f"{floor_failed} failed): {rate / floor_rate:.2f} × the floor")
 
-        out, pages, took = await scenario_class(api, requests, args.visitors, 10, args.seconds)
-        print(f"(c) a class: {args.visitors} visitors arriving within 10 s, each loading the "
-              f"page (median {statistics.median(pages) * 1000:.0f} ms, p95 "
-              f"{p95(pages) * 1000:.0f} ms) then a request every 2-4 s for {args.seconds:.0f} s")
-        report("   ", out, took)
+            out, pages, took = await scenario_class(api, requests, args.visitors, 10,
+                                                    args.seconds)
+            print(f"(c) a class: {args.visitors} visitors arriving within 10 s, each loading "
+                  f"the page (median {statistics.median(pages) * 1000:.0f} ms, p95 "
+                  f"{p95(pages) * 1000:.0f} ms) then a request every 2-4 s for "
+                  f"{args.seconds:.0f} s")
+            report("   ", out, took)
 
-        before, after = await sessions_memory(api, pid, requests["softmax"], 1000)
-        print(f"memory: idle after warm-up {idle:.0f} MB; before 1,000 new sessions "
-              f"{before:.0f} MB, after {after:.0f} MB: +{after - before:.0f} MB")
+        watched, digits, newcomer, took = await scenario_play(api, requests, args.visitors, 10,
+                                                              args.watch)
+        report_play(args.visitors, args.watch, watched, digits, newcomer, took)
+
+        if args.only != "play":
+            before, after = await sessions_memory(api, pid, requests["softmax"], 1000)
+            print(f"memory: idle after warm-up {idle:.0f} MB; before 1,000 new sessions "
+                  f"{before:.0f} MB, after {after:.0f} MB: +{after - before:.0f} MB")
 
 
 SESSION_COST = """
@@ -271,14 +384,17 @@ def main():
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--users", type=int, default=16)
     p.add_argument("--visitors", type=int, default=40)
+    p.add_argument("--watch", type=float, default=20)
+    p.add_argument("--only", choices=["play"], help="only (d), the class pressing Play")
     args = p.parse_args()
     print(f"machine: {machine()}")
     import subprocess
 
     from common import ENV
 
-    print(subprocess.run([sys.executable, "-c", SESSION_COST], capture_output=True, text=True,
-                         cwd=ROOT, env=ENV, check=True).stdout.strip())
+    if args.only != "play":
+        print(subprocess.run([sys.executable, "-c", SESSION_COST], capture_output=True,
+                             text=True, cwd=ROOT, env=ENV, check=True).stdout.strip())
     digit = digit_png("/tmp/bench_classroom_digit.png")
     with server(["app.py"]) as (client, _, process), server(["-c", ECHO_APP]) as (echo, _, _):
         asyncio.run(run(args, client.src, echo.src, process.pid, digit))

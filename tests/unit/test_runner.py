@@ -1,10 +1,17 @@
 """The shared live-training runner: paced frames, caps, and the server-wide line for its slots."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from models import learning, runner
+
+
+def run(coroutine):
+    """asyncio.run on a thread of its own: the browser tests' Playwright runs a loop on this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def network() -> learning.Training:
@@ -38,7 +45,7 @@ def test_a_run_past_the_slots_waits_with_its_place_and_trains_when_one_frees():
         assert all("place" not in s for s in states)
         assert b.status == "done" and b.steps == 30 and line.counts()["training"] == 0
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_pause_takes_a_waiting_run_out_of_the_line():
@@ -54,7 +61,7 @@ def test_pause_takes_a_waiting_run_out_of_the_line():
         assert line.counts() == {"training": 1, "waiting": 0, "slots": 1}
         await playing.aclose()
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_a_run_stops_at_its_step_cap_its_time_cap_or_a_stop():
