@@ -7,6 +7,7 @@ import functools
 import html
 import io
 import json
+import math
 
 import plotly.graph_objects as go
 from gradio.components.plot import PlotData  # noqa: F401  (re-exported for type hints)
@@ -142,6 +143,14 @@ def token_spans(shown: list[str], titles: list[str], marked=(), raw=()) -> str:
                      f'{shade};{ring}{dashed}border-radius:3px;margin-right:2px">{text}</span>')
     return ('<div class="np-tokens" style="line-height:2.1;font-family:ui-monospace,monospace;'
             f'white-space:pre-wrap;word-break:break-word">{"".join(spans)}</div>')
+
+
+def rounded(values, digits: int = 4):
+    """Rounded numbers (nested lists too), None where not finite: figures travel to the browser
+    as JSON text, and four digits are all a picture shows."""
+    if isinstance(values, (list, tuple)):
+        return [rounded(v, digits) for v in values]
+    return round(float(values), digits) if math.isfinite(values) else None
 
 
 def typed(array) -> dict:

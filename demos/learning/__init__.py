@@ -12,7 +12,6 @@ import gradio as gr
 from demos import Demo, plots
 from demos.learning import network as learning_network
 from demos.learning import transformer as learning_transformer
-from demos.learning.network import _r  # one way to round
 from demos.messages import fail
 from models import learning
 
@@ -74,7 +73,7 @@ def _grid(surface: str) -> dict:
     """A surface's cost map, computed and rounded for the browser once: it never changes, and
     rounding its 3,721 numbers took a third of each /descend request."""
     grid = learning.cost_grid(surface)
-    return {**grid, "w": _r(grid["w"], 3), "cost": _r(grid["cost"], 3)}
+    return {**grid, "w": plots.rounded(grid["w"], 3), "cost": plots.rounded(grid["cost"], 3)}
 
 
 def hill_figure(grid: dict, result: dict, surface_label: str) -> plots.PlotData:
@@ -88,7 +87,7 @@ def hill_figure(grid: dict, result: dict, surface_label: str) -> plots.PlotData:
     lo, hi = w[0], w[-1]
     shown = [p for p in result["path"] if all(math.isfinite(v) and lo <= v <= hi for v in p)]
     path = {"type": "scatter", "mode": "lines+markers", "name": "steps",
-            "x": _r([p[0] for p in shown]), "y": _r([p[1] for p in shown]),
+            "x": plots.rounded([p[0] for p in shown]), "y": plots.rounded([p[1] for p in shown]),
             "customdata": list(range(len(shown))),
             "line": {"color": ORANGE, "width": 2}, "marker": {"color": ORANGE, "size": 6},
             "hovertemplate": "step %{customdata}: w1 %{x:.3f}, w2 %{y:.3f}<extra></extra>"}
@@ -125,7 +124,7 @@ def hill_figure(grid: dict, result: dict, surface_label: str) -> plots.PlotData:
 def cost_figure(result: dict) -> plots.PlotData:
     costs = [c if math.isfinite(c) else None for c in result["costs"]]
     line = {"type": "scatter", "mode": "lines+markers", "x": list(range(len(costs))),
-            "y": _r(costs, 6), "line": {"color": ORANGE}, "marker": {"size": 5},
+            "y": plots.rounded(costs, 6), "line": {"color": ORANGE}, "marker": {"size": 5},
             "hovertemplate": "step %{x}: cost %{y:.4g}<extra></extra>"}
     finite = [c for c in costs if c is not None]
     log = bool(finite) and min(finite) > 0 and max(finite) / min(finite) > 1e3

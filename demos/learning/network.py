@@ -39,13 +39,6 @@ LOSS_EVERY = 4
 
 
 
-def _r(values, digits=4):
-    """Rounded numbers (nested lists too): figures travel to the browser as JSON text."""
-    if isinstance(values, (list, tuple)):
-        return [_r(v, digits) for v in values]
-    return round(float(values), digits) if math.isfinite(values) else None
-
-
 # -- 2. Train a network live ---------------------------------------------------------------------
 
 # Class 0 blue, 1 orange (as before), 2 green, 3 purple.
@@ -82,14 +75,14 @@ def boundary_figure(boundary: dict, data: dict, title: str, show_test: bool = Fa
     """What the network answers over the plane as a heatmap (two classes: p(class 1); more: the
     most likely class, paler where it is less sure; regression: the value), with the training
     points (filled) and, if asked, the test points (hollow), coloured by their label."""
-    x = _r(boundary["x"], 3)
+    x = plots.rounded(boundary["x"], 3)
     regression = "value" in boundary
     heat = {"type": "heatmap", "x": x, "y": x, "zsmooth": "fast", "showscale": False}
     if regression:
-        heat.update(z=_r(boundary["value"], 3), zmin=-1, zmax=1, colorscale=VALUE_SCALE,
+        heat.update(z=plots.rounded(boundary["value"], 3), zmin=-1, zmax=1, colorscale=VALUE_SCALE,
                     hovertemplate="(%{x:.2f}, %{y:.2f}): the network says %{z:.2f}<extra></extra>")
     elif "p" in boundary:
-        heat.update(z=_r(boundary["p"], 3), zmin=0, zmax=1, colorscale=BOUNDARY_SCALE,
+        heat.update(z=plots.rounded(boundary["p"], 3), zmin=0, zmax=1, colorscale=BOUNDARY_SCALE,
                     hovertemplate="(%{x:.2f}, %{y:.2f}): p(orange) = %{z:.2f}<extra></extra>")
     else:
         heat.update(z=_class_z(boundary["classes"], boundary["confidence"], classes), zmin=0,
@@ -98,7 +91,7 @@ def boundary_figure(boundary: dict, data: dict, title: str, show_test: bool = Fa
 
     def points(xs, ys, name, hollow):
         if regression:
-            colours = _r(ys, 3)
+            colours = plots.rounded(ys, 3)
             colour = {"color": colours, "colorscale": NEURON_SCALE, "cmin": -1, "cmax": 1}
         else:
             colour = {"color": [CLASS_COLOURS[int(y) % len(CLASS_COLOURS)] for y in ys]}
@@ -106,8 +99,9 @@ def boundary_figure(boundary: dict, data: dict, title: str, show_test: bool = Fa
                    "line": {"width": 1.5, **colour}} if hollow else
                   {"size": 7, **colour, "line": {"width": 1, "color": "white"}})
         return {"type": "scatter", "mode": "markers", "name": name,
-                "x": _r([p[0] for p in xs], 3), "y": _r([p[1] for p in xs], 3),
-                "customdata": _r(ys, 3) if regression else ys, "marker": marker,
+                "x": plots.rounded([p[0] for p in xs], 3),
+                "y": plots.rounded([p[1] for p in xs], 3),
+                "customdata": plots.rounded(ys, 3) if regression else ys, "marker": marker,
                 "hovertemplate": f"{name}: (%{{x:.2f}}, %{{y:.2f}}), "
                                  f"{'value' if regression else 'class'} %{{customdata}}"
                                  "<extra></extra>"}
@@ -126,7 +120,8 @@ def boundary_figure(boundary: dict, data: dict, title: str, show_test: bool = Fa
 def loss_figure(history: list[dict], regression: bool = False) -> plots.PlotData:
     steps = [h["step"] for h in history]
     traces = [{"type": "scatter", "mode": "lines", "name": name, "x": steps,
-               "y": [_r(h[key], 5) for h in history], "line": {"color": colour, "width": 2}}
+               "y": [plots.rounded(h[key], 5) for h in history],
+               "line": {"color": colour, "width": 2}}
               for key, name, colour in (("train_loss", "training loss", ORANGE),
                                         ("test_loss", "test loss", BLUE))]
     return plots.figure(traces, height=420, title="Loss, log scale",

@@ -283,3 +283,8 @@ def test_transformer_figures_are_valid_plotly():
     assert len([t for t in fig.data if t.type == "heatmap"]) == 4
     assert len(load(curve).data) == 2 and "Step 0" in status and numbers["step"] == 0
     assert predictions.count("<b>") == 24
+
+
+def test_figures_carry_rounded_numbers_and_none_where_not_finite():
+    assert plots.rounded([0.123456, [1 / 3, float("nan")], float("inf")], 3) == [
+        0.123, [0.333, None], None]
