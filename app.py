@@ -18,14 +18,10 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # only fights the others (tests/benchmarks/bench_ship.py; set it higher on a bigger machine).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import copy  # noqa: E402
 import json  # noqa: E402
 
 import gradio as gr  # noqa: E402
-from gradio import route_utils  # noqa: E402
-from gradio.routes import ORJSONResponse  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
-from starlette.routing import Route  # noqa: E402
 
 from demos import (  # noqa: E402
     activations,
@@ -122,43 +118,6 @@ def page_js() -> str:
     return f"() => {{ {calls} }}"
 
 
-def page_config(demo: gr.Blocks, slug: str, root: str) -> dict:
-    """One demo page's config, made to be the whole app for whoever loads it.
-
-    The `<gradio-app src=".../learning">` web component asks for `/learning/config`, which
-    gradio does not serve (a page's config is `/config?page=learning`), and then picks the page
-    to draw from the address of the page it sits in: a blog post's address names none of ours,
-    so it draws the main page. Here the demo's page is the only page, at the address "".
-    """
-    source = demo.config
-    page = source["page"][slug]
-    components, dependencies = set(page["components"]), set(page["dependencies"])
-    config = {key: value for key, value in source.items()
-              if key not in ("components", "dependencies", "layout", "page", "pages")}
-    config = copy.deepcopy({
-        **config,
-        "components": [c for c in source["components"] if c["id"] in components],
-        "dependencies": [d for d in source["dependencies"] if d["id"] in dependencies],
-        "layout": page["layout"],
-        "page": {"": page},
-        "pages": [["", title, False] for path, title, _ in source["pages"] if path == slug],
-        "current_page": "",
-    })
-    return route_utils.update_root_in_config(config, root)
-
-
-def embed_routes(demo: gr.Blocks) -> list[Route]:
-    """`/<slug>/config` for every demo page, for the web component (see page_config)."""
-    def route(slug: str) -> Route:
-        def config(request):
-            root = route_utils.get_root_url(  # as gradio's /config finds it (proxies included)
-                request, f"/{slug}/config",
-                getattr(request.app, "root_path", None) or request.scope.get("root_path"))
-            return ORJSONResponse(page_config(demo, slug, root))
-        return Route(f"/{slug}/config", config, methods=["GET"])
-    return [route(d.slug) for d in DEMOS]
-
-
 # What a client may send. A file: a drawing is a few kilobytes, a CSV of 500 points some 10 KB;
 # gradio keeps uploads a day, so without a limit a client could fill the disk. A request's whole
 # body (a JSON call, a form of many files): gradio's parsers read it into memory first.
@@ -226,8 +185,9 @@ def launch(demo: gr.Blocks, **kwargs):
     # client as the component's own sentence, not as "the app raised an exception".
     return demo.launch(theme=THEME, css=CSS, js=page_js(), ssr_mode=False, show_error=True,
                        max_file_size=MAX_FILE_SIZE,
-                       app_kwargs={"routes": embed_routes(demo),
-                                   "middleware": [Middleware(BodyLimit)]}, **kwargs)
+                       app_kwargs={
+                           "routes": gradio_internals.embed_routes(demo, [d.slug for d in DEMOS]),
+                           "middleware": [Middleware(BodyLimit)]}, **kwargs)
 
 
 if __name__ == "__main__":

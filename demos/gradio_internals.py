@@ -18,13 +18,16 @@ a new gradio changes what they rely on:
 - `views(demo, tabs)`: each demo is built once, as a tab of the app, and also served alone as a
   page of its own (/digits, /learning, ...) for embedding: gradio's page config for it is the
   tab's part of the one build (its layout, components and events), not a second build.
+- `embed_routes(demo, slugs)`: `/<slug>/config` for the `<gradio-app src=".../<slug>">` web
+  component, which asks for it (gradio serves a page's config as `/config?page=<slug>` only)
+  and draws the config's main page: `page_config` makes the demo's page that config's only one.
 - `escaped_errors()`: every error a client receives (gradio's `error_payload`, the one function
   that turns an exception into the message sent) is HTML-escaped, ours and gradio's own (a
   Dropdown quoting the value it refused): gradio renders the message as HTML.
 - `lean_sessions()`: every new session (a browser tab, or a REST call with a session_hash of its
   own, or none) made `gradio.state_holder.SessionState`, which copies the config of every
   block of the app (`config_for_block`: `get_config()` and `inspect.signature` on each of
-  about a thousand blocks here: each demo is built twice, as a tab and as its page) to keep
+  about 550 blocks here) to keep
   them for deep links, and then kept a copy of the last value of every output it served
   (figures included) for the same reason. This app has no deep-link button. A lean session
   keeps only what a session needs: its State values and the components an event replaced
@@ -33,6 +36,7 @@ a new gradio changes what they rely on:
 
 from __future__ import annotations
 
+import copy
 import inspect
 import io
 import os
@@ -42,9 +46,11 @@ from contextlib import contextmanager
 import gradio as gr
 import PIL.Image
 from fastapi import HTTPException
-from gradio import state_holder
+from gradio import route_utils, state_holder
 from gradio.components import image_editor
 from gradio.components.base import server
+from gradio.routes import ORJSONResponse
+from starlette.routing import Route
 
 from demos.messages import escaped, fail
 
@@ -244,6 +250,43 @@ def bounded(sketchpad: gr.Sketchpad) -> gr.Sketchpad:
     return sketchpad
 
 
+def page_config(demo: gr.Blocks, slug: str, root: str) -> dict:
+    """One demo page's config, made to be the whole app for whoever loads it.
+
+    The `<gradio-app src=".../learning">` web component asks for `/learning/config`, which
+    gradio does not serve (a page's config is `/config?page=learning`), and then picks the page
+    to draw from the address of the page it sits in: a blog post's address names none of ours,
+    so it draws the main page. Here the demo's page is the only page, at the address "".
+    """
+    source = demo.config
+    page = source["page"][slug]
+    components, dependencies = set(page["components"]), set(page["dependencies"])
+    config = {key: value for key, value in source.items()
+              if key not in ("components", "dependencies", "layout", "page", "pages")}
+    config = copy.deepcopy({
+        **config,
+        "components": [c for c in source["components"] if c["id"] in components],
+        "dependencies": [d for d in source["dependencies"] if d["id"] in dependencies],
+        "layout": page["layout"],
+        "page": {"": page},
+        "pages": [["", title, False] for path, title, _ in source["pages"] if path == slug],
+        "current_page": "",
+    })
+    return route_utils.update_root_in_config(config, root)
+
+
+def embed_routes(demo: gr.Blocks, slugs: list[str]) -> list[Route]:
+    """`/<slug>/config` for every demo page, for the web component (see page_config)."""
+    def route(slug: str) -> Route:
+        def config(request):
+            root = route_utils.get_root_url(  # as gradio's /config finds it (proxies included)
+                request, f"/{slug}/config",
+                getattr(request.app, "root_path", None) or request.scope.get("root_path"))
+            return ORJSONResponse(page_config(demo, slug, root))
+        return Route(f"/{slug}/config", config, methods=["GET"])
+    return [route(slug) for slug in slugs]
+
+
 def check() -> list[str]:
     """What this file relies on in gradio, as sentences for what is missing (empty: all there)."""
     problems = []
@@ -287,4 +330,7 @@ def check() -> list[str]:
     if "getattr(block, body.fn_name" not in create_app:
         problems.append("the component_server route no longer finds a server function on "
                         "the component itself (bounded() wraps it there)")
+    for name in ("update_root_in_config", "get_root_url"):
+        if not hasattr(route_utils, name):
+            problems.append(f"gradio.route_utils has no {name} any more (page_config)")
     return problems
