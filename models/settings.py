@@ -10,7 +10,7 @@ settings in the order its endpoint takes them, and gives:
 - `read(query)` and `write(values)`: the settings from and to a page's address (the browser
   writes them with `address_js`'s rules, which are the same: lists joined by commas, rows of
   numbers by semicolons).
-The control itself is made from the Setting by demos/settings.py; what settings must agree with
+The control itself is made from the Setting by demos/forms.py; what settings must agree with
 each other (a data set and its problem) the demo's model checks after this.
 """
 
@@ -61,7 +61,7 @@ class Setting:
         return text
 
     def write(self, value) -> str:
-        """As the browser writes it (demos/settings.ADDRESS_JS): JavaScript's String()."""
+        """As the browser writes it (demos/forms.ADDRESS_JS): JavaScript's String()."""
         if value is None:
             return ""
         if self.form == ROWS:

@@ -14,7 +14,7 @@ import os
 
 import gradio as gr
 
-from demos import files, live, plots, settings
+from demos import files, forms, live, plots
 from demos.messages import fail, warn
 from models import learning
 
@@ -316,7 +316,7 @@ async def _train_network(run=None, **values):
         yield shown
 
 
-train_network = settings.endpoint(SETTINGS, _train_network)
+train_network = forms.endpoint(SETTINGS, _train_network)
 
 
 def prepare(*values):
@@ -619,7 +619,7 @@ def restore(request: gr.Request, *values):
             *_drawn(run, checked), run)
 
 
-ADDRESS_JS = settings.address_js(SETTINGS, "learning", "#train-link")
+ADDRESS_JS = forms.address_js(SETTINGS, "learning", "#train-link")
 
 
 # Clicking on the decision boundary, while "Click to add points" is ticked: the plot's data
@@ -664,7 +664,7 @@ def build(on_show=(), on_load=()):
     c = {}  # every setting's control, by the setting's name
 
     def put(name: str, elem_id: str, **layout):
-        c[name] = settings.control(SETTINGS[name], elem_id=elem_id, **layout)
+        c[name] = forms.control(SETTINGS[name], elem_id=elem_id, **layout)
         return c[name]
 
     with gr.Row():

@@ -6,7 +6,7 @@ import inspect
 import gradio as gr
 import pytest
 
-from demos import settings as ui
+from demos import forms as ui
 from demos.learning import network as net
 from models import learning
 from models.settings import LIST, ROWS, Schema, Setting
