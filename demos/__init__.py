@@ -2,7 +2,7 @@
 
 Every demo declares itself with a Demo at the end of its module (`DEMO = Demo(...)`); app.py
 builds the app from the list of them. A demo never imports another demo: what tabs share lives
-in the shared modules (plots, messages, files, gradio_internals).
+in the shared modules (plots, forms, live, messages, files, gradio_internals).
 """
 
 from __future__ import annotations

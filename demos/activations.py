@@ -176,8 +176,8 @@ def training_figures() -> tuple[go.Figure, go.Figure, str]:
 
 @lru_cache(maxsize=1)
 def _initial() -> dict:
-    """The figures the tab opens with, computed once: the app builds each tab twice (in the
-    tabbed app and on its own page)."""
+    """The figures the tab opens with, computed once however often the app is built (the tests
+    build it many times)."""
     return {"curves": plot_activations(DEFAULT, -6, 6, True, 0.1, 1.0, True),
             "neuron": plot_neuron("sigmoid", 1, 0), "softmax": softmax("4, 2, 1, 0.5, -1", 1),
             "training": training_figures()}

@@ -4,6 +4,7 @@ page's address as they change."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import json
@@ -54,8 +55,11 @@ def endpoint(schema: Schema, fn: Callable, before=(), after=("run",)) -> Callabl
     if inspect.isasyncgenfunction(fn):
         @functools.wraps(fn)
         async def wrapper(*args, **kwargs):
-            async for out in fn(**bound(args, kwargs)):
-                yield out
+            # Closed with this stream (a page closed), not later by the garbage collector: the
+            # run's slot is given back at once.
+            async with contextlib.aclosing(fn(**bound(args, kwargs))) as outs:
+                async for out in outs:
+                    yield out
     else:
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
@@ -71,6 +75,7 @@ def endpoint(schema: Schema, fn: Callable, before=(), after=("run",)) -> Callabl
 ADDRESS_JS = """
 (...values) => {
   const names = __NAMES__, defaults = __DEFAULTS__, rows = __ROWS__, slug = __SLUG__;
+  const takesEmpty = __TAKES_EMPTY__;
   const shownBy = __SHOWN_BY__;
   const write = (name, v) => {
     if (v === null || v === undefined) return "";
@@ -85,7 +90,7 @@ ADDRESS_JS = """
   const query = new URLSearchParams(host ? "" : window.location.search);
   names.forEach((name, i) => {
     const v = write(name, values[i]);
-    if (v === defaults[name]) query.delete(name);
+    if (v === defaults[name] || (v === "" && !takesEmpty.includes(name))) query.delete(name);
     else query.set(name, v);
   });
   // In someone else's page (a <gradio-app src=...> web component), the link is to our server,
@@ -107,4 +112,5 @@ def address_js(schema: Schema, slug: str, shown_by: str) -> str:
     return (ADDRESS_JS.replace("__NAMES__", json.dumps(list(schema.names)))
             .replace("__DEFAULTS__", json.dumps(defaults))
             .replace("__ROWS__", json.dumps([s.name for s in schema if s.form == ROWS]))
+            .replace("__TAKES_EMPTY__", json.dumps([s.name for s in schema if s.takes_empty]))
             .replace("__SLUG__", json.dumps(slug)).replace("__SHOWN_BY__", json.dumps(shown_by)))

@@ -13,11 +13,12 @@ a new gradio changes what they rely on:
 
 - `no_app_until_launch()`: gradio builds a whole FastAPI app (some 90 routes) each time a
   Blocks or one of its pages closes, and again when the queue is set, for a mounted app's
-  sake; launch() then builds the one it serves. With a page per demo that is many apps nobody
-  serves. While this is open, they are not built.
-- `views(demo, tabs)`: each demo is built once, as a tab of the app, and also served alone as a
-  page of its own (/digits, /learning, ...) for embedding: gradio's page config for it is the
-  tab's part of the one build (its layout, components and events), not a second build.
+  sake; launch() then builds the one it serves. Those are apps nobody serves: while this is
+  open, they are not built.
+- `views(demo, tabs, pages)`: each demo is built once, as a tab of the app, and also served
+  alone as a page of its own (/digits, /learning, ...) for embedding: gradio's page config for
+  it is the tab's part of the one build (its layout, components and events), not a second
+  build.
 - `embed_routes(demo, slugs)`: `/<slug>/config` for the `<gradio-app src=".../<slug>">` web
   component, which asks for it (gradio serves a page's config as `/config?page=<slug>` only)
   and draws the config's main page: `page_config` makes the demo's page that config's only one.

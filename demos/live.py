@@ -2,9 +2,9 @@
 the stream of frames that Play starts. The training itself (paced frames, caps, the server's
 slots and the line for them) is models/runner.py's; this is its side of the page.
 
-A demo gives `stream` its run's states (`run.run(steps)`, on the runner), how to draw a state,
-and how to say that the run waits in line; it gets the frames to yield. The runs being streamed
-are kept in a `Streaming` set, so that Pause knows whether the stream will draw the pause
+A demo gives `Streaming.frames` its run's states (`run.run(steps)`, on the runner), how to draw
+a state, and how to say that the run waits in line; it gets the frames to yield. The runs being
+streamed are kept in a `Streaming` set, so that Pause knows whether the stream will draw the pause
 itself (a pause drawn by Pause could reach the browser before the stream's last frame and be
 covered by it).
 """

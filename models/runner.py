@@ -1,20 +1,21 @@
 """One way to train live: every demo that trains a model in front of the learner (the Learning
-tab's network and transformer, and this wave's recurrent networks, GANs and transfer learning)
+tab's network and transformer now; the recurrent networks, GANs and transfer learning to come)
 trains it through `live`.
 
 A run is anything with `steps`, `status`, `stopped`, `lock` (held while its weights change) and
 `record()` (its state now, as a dict). `live` trains it in paced frames: `train_one()` as often
 as fits in `share` of each frame, then a pause for the rest, so that other visitors stay served;
-it yields `record()` (plus "steps_per_second") once a frame and once at the end, and stops at
-its step cap, its time cap ("capped"), a divergence, or `run.stopped` (Pause, Reset, a new run).
-It is an async generator: the stream's task being cancelled (the page closed, Reset pressed)
-ends it at its next await, and its slot is given back.
+it yields `record()` (plus "steps_per_second"; taken in the worker thread, under the lock) once
+a frame and once at the end, and stops at its step cap, its time cap ("capped"), a divergence,
+or `run.stopped` (Pause, Reset, a new run). It is an async generator: the stream's task being
+cancelled (the page closed, Reset pressed) ends it at its next await, and its slot is given back.
 
-The server-wide budget: at most SLOTS runs train at once (default: the number of cores; the
-environment variable NP_TRAINING_SLOTS sets another). A run past it waits in line, first come
-first served, and `live` yields its place in line (status "waiting", "place": 1 is next) until a
-slot frees; it never fails for being late. Waiting and pausing are awaits, not sleeping threads,
-so a full line takes no thread from the light endpoints (the drawings of a digit, a softmax).
+The server-wide budget: at most SLOTS runs train at once (default: the cores this process may
+use; the environment variable NP_TRAINING_SLOTS sets another). A run past it waits in line,
+first come first served, and `live` yields its place in line (status "waiting", "place": 1 is
+next) until a slot frees; it never fails for being late. Waiting and pausing are awaits, not
+sleeping threads, so a full line takes no thread from the light endpoints (the drawings of a
+digit, a softmax).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 FRAME_SECONDS = 0.15  # a frame this often while training (6 to 7 a second)...
 TRAIN_SHARE = 0.4  # ...training only this share of the time, so other visitors stay served
 WAIT_SECONDS = 0.5  # a waiting run says its place in line this often
-SLOTS = max(1, int(os.environ.get("NP_TRAINING_SLOTS") or os.cpu_count() or 1))
+# The cores this process may use (a container's limit, not the host's count).
+SLOTS = max(1, int(os.environ.get("NP_TRAINING_SLOTS") or len(os.sched_getaffinity(0))))
 
 
 class Line:
@@ -75,13 +77,21 @@ class Line:
 LINE = Line()
 
 
-def _train_for(run, train_one: Callable[[], object], end: int, seconds: float) -> None:
-    """Steps until `seconds` pass, the cap, a stop or a divergence (in a worker thread)."""
+def _train_for(run, train_one: Callable[[], object], end: int, seconds: float) -> dict:
+    """Steps until `seconds` pass, the cap, a stop or a divergence; then the run's state (in a
+    worker thread: a state is an evaluation of the model, which must not hold up the server's
+    event loop, and is read under the run's lock, with the weights still)."""
     start = time.perf_counter()
     with run.lock:
         while (run.status == "training" and run.steps < end and not run.stopped
                and time.perf_counter() - start < seconds):
             train_one()
+        return run.record()
+
+
+def _record(run) -> dict:
+    with run.lock:
+        return run.record()
 
 
 async def live(run, steps: int, train_one: Callable[[], object], max_seconds: float,
@@ -92,12 +102,14 @@ async def live(run, steps: int, train_one: Callable[[], object], max_seconds: fl
     status "waiting", its "place" and the line's "slots"."""
     ticket = line.join()
     before = run.status
+    waiting = None  # the run's state while it waits (it does not change): evaluated once
     try:
         while (place := line.place(ticket)) > 0:
             if run.stopped:
                 return
             run.status = "waiting"
-            yield {**run.record(), "place": place, "slots": line.slots}
+            waiting = waiting or await asyncio.to_thread(_record, run)
+            yield {**waiting, "place": place, "slots": line.slots}
             await asyncio.sleep(WAIT_SECONDS)
         if run.stopped:
             return
@@ -106,25 +118,26 @@ async def live(run, steps: int, train_one: Callable[[], object], max_seconds: fl
         start, first, end = time.perf_counter(), run.steps, run.steps + steps
         training_time = 0.0
 
-        def state() -> dict:
+        def state(record: dict) -> dict:
             rate = (run.steps - first) / training_time if training_time else 0.0
-            return {**run.record(), "steps_per_second": rate}
+            return {**record, "steps_per_second": rate}
 
         while run.status == "training" and run.steps < end:
             frame_start = time.perf_counter()
-            await asyncio.to_thread(_train_for, run, train_one, end, frame_seconds * share)
+            record = await asyncio.to_thread(_train_for, run, train_one, end,
+                                             frame_seconds * share)
             training_time += time.perf_counter() - frame_start
             if run.stopped:
                 return
             if run.status == "training" and time.perf_counter() - start > max_seconds:
                 run.status = "capped"
             if run.status == "training" and run.steps < end:
-                yield state()
+                yield state(record)
                 await asyncio.sleep(max(0.0, frame_seconds - (time.perf_counter() - frame_start)))
         if run.status == "training":
             run.status = "done"
         if not run.stopped:
-            yield state()
+            yield state(await asyncio.to_thread(_record, run))
     finally:
         line.leave(ticket)
         if before is not None and run.status == "waiting":  # left the line before training

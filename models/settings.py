@@ -16,6 +16,7 @@ each other (a data set and its problem) the demo's model checks after this.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,13 +47,23 @@ class Setting:
         """The default as its control shows it (and as an address leaves it out)."""
         return self.show(self.check(self.default))
 
+    @functools.cached_property
+    def takes_empty(self) -> bool:
+        """Whether an empty value means something ("" layers: none), or is a control left
+        empty, which an address leaves out (a cleared seed)."""
+        try:
+            self.check(self.read(""))
+            return True
+        except ValueError:
+            return False
+
     def read(self, text: str):
         """This setting's value from its text in an address (checked later, as any value)."""
         if self.form == LIST:
             return [item for item in text.split(",") if item]
         if self.form == ROWS:
             rows = []
-            for item in text.split(";")[:MAX_ADDRESS_ROWS + 1]:
+            for item in (text.split(";") if text else [])[:MAX_ADDRESS_ROWS + 1]:
                 try:
                     rows.append([float(v) for v in item.split(",")])
                 except ValueError:
@@ -125,15 +136,18 @@ class Schema:
 
     def read(self, query: Mapping[str, str]) -> dict[str, Any]:
         """The settings named in an address's query (?dataset=xor&seed=3), unchecked; the
-        address's other keys are not settings and are left out."""
-        return {k: self.by_name[k].read(v) for k, v in query.items() if k in self.by_name}
+        address's other keys are not settings and are left out, as are empty values of
+        settings that an empty value does not suit (the rest of such a link still holds)."""
+        return {k: self.by_name[k].read(v) for k, v in query.items()
+                if k in self.by_name and (v or self.by_name[k].takes_empty)}
 
     def write(self, values: Mapping[str, Any]) -> dict[str, str]:
         """The settings (as their controls hold them) that differ from their defaults, as an
         address writes them."""
-        settings = [self.by_name[k] for k in values]
-        return {s.name: s.write(values[s.name]) for s in settings
-                if s.write(values[s.name]) != s.write(s.shown_default)}
+        written = {k: self.by_name[k].write(v) for k, v in values.items()}
+        return {k: text for k, text in written.items()
+                if text != self.by_name[k].write(self.by_name[k].shown_default)
+                and (text or self.by_name[k].takes_empty)}
 
     def signature(self, before: Sequence[str] = (), after: Sequence[str] = ()) -> inspect.Signature:
         """An endpoint's signature: `before` (without defaults), every setting with its default,

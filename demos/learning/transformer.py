@@ -203,8 +203,7 @@ async def train_transformer(task="repeat", layers=2, heads=2, steps=None, seed=0
         steps = integer(checked[0].steps if steps is None else steps, "Steps", 1, lt.MAX_STEPS)
     except ValueError as e:
         fail(e)
-    run = _matching(run, *checked)
-    run.stopped = False
+    run = _matching(run, *checked)  # (Play's prepare has un-stopped it: a Pause since holds)
 
     def waiting(state):
         return (gr.skip(), gr.skip(), gr.skip(),

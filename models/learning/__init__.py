@@ -6,11 +6,11 @@ Three parts, one per section of the Learning tab:
 - `descend(surface, start, learning_rate, momentum, steps)`: gradient descent (torch's SGD) on a
   cost function of two weights, with the path, the costs, the slopes, and what went on
   (crawling, zig-zagging, overshooting, diverged, arrived).
-- `Training`: a small torch MLP (2 inputs, hidden layers of up to 16 neurons, 2 outputs,
-  softmax cross-entropy) trained by mini-batch SGD on `make_dataset(...)`. `step()` is one
-  training step (loss and gradients); `run(steps)` yields the state every few steps and stops when
-  closed, capped in steps and seconds. The learning rate and the batch size change between steps
-  without a reset.
+- `Training`: a small torch MLP (2 inputs, hidden layers of up to 16 neurons, 2 outputs, softmax
+  cross-entropy) trained by mini-batch SGD on `make_dataset(...)`. `step()` is one training step
+  (loss and gradients); `run(steps)` trains it on the shared runner (models/runner.py: paced
+  frames, capped in steps and seconds, a slot or a place in line). The learning rate and the
+  batch size change between steps without a reset.
 - `backprop(...)`: one example's forward pass through a 2-3-2 network and the gradient of every
   weight and bias by the chain rule, layer by layer, with the derivatives the Activation functions
   tab shows; `batch_step(...)` averages them over a batch and takes the step. The tests check

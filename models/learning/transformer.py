@@ -180,7 +180,7 @@ class Run:
         self.steps = 0
         self.history: list[dict] = []
         self.formed_at: int | None = None  # the step the induction score first passed 0.5
-        self.status = "ready"  # ready | training | paused | done | capped
+        self.status = "ready"  # ready | waiting | training | paused | done | capped
         self.stopped = False
         self.lock = threading.RLock()
         self.record()

@@ -9,8 +9,6 @@ import re
 
 import pytest
 
-pytestmark = pytest.mark.browser
-
 SHOTS = os.environ.get("SCREENSHOT_DIR")  # set it to keep screenshots of each step
 
 

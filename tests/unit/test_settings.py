@@ -56,6 +56,16 @@ def test_the_address_reads_what_it_writes():
     assert s.check(read) == s.check(values)
 
 
+def test_an_emptied_control_is_left_out_of_the_address_unless_empty_means_something():
+    s = learning.SETTINGS
+    assert s.by_name["layers"].takes_empty and not s.by_name["seed"].takes_empty
+    assert s.write({"seed": None, "steps": "", "layers": ""}) == {"layers": ""}
+    # A link with an emptied seed (as the page wrote them before) restores the rest.
+    assert s.read({"seed": "", "dataset": "xor", "layers": ""}) == {"dataset": "xor",
+                                                                    "layers": ""}
+    assert '"layers"' in net.ADDRESS_JS.split("takesEmpty = ")[1].split(";")[0]
+
+
 def test_a_control_is_made_from_its_setting():
     with gr.Blocks():
         controls = {x.name: ui.control(x, elem_id=f"x-{x.name}") for x in learning.SETTINGS}
