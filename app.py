@@ -32,12 +32,13 @@ from demos import (  # noqa: E402
     gradio_internals,
     learning,
     quantization,
+    recurrent,
     sentiment,
     tokens,
 )
 
-DEMOS = [m.DEMO for m in (digits, activations, learning, tokens, generation, gpt, sentiment,
-                          attention, quantization)]
+DEMOS = [m.DEMO for m in (digits, activations, learning, recurrent, tokens, generation, gpt,
+                          sentiment, attention, quantization)]
 
 HEADER = """
 # 🧠 Neural Playground

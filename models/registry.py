@@ -64,6 +64,20 @@ HUB = {
     ],
 }
 
+# The models that score a text character by character (the Recurrent networks tab): the GPT
+# above, and a character-level LSTM trained here on the same plays (not a transformers model:
+# models/recurrent/char_lstm.py loads it, from safetensors).
+SCORERS = {
+    "shakespeare-gpt": str(WEIGHTS / "shakespeare-gpt"),
+    "shakespeare-lstm": str(WEIGHTS / "shakespeare-lstm"),
+}
+
+
+def scorer_source(key: str) -> str:
+    if key not in SCORERS:
+        raise ValueError(f"Model {key!r} is not available; choose one of {', '.join(SCORERS)}.")
+    return SCORERS[key]
+
 
 def hub_enabled() -> bool:
     """The server's choice: NP_HUB_MODELS, else on a Hugging Face Space only."""

@@ -1,0 +1,292 @@
+"""Why transformers replaced recurrent networks, measured: the character-level LSTM trained here
+and the GPT, both trained on the same Shakespeare, side by side.
+
+- `score_text(text, model)`: each character's surprise (its loss in nats: -ln of the probability
+  the model gave it, read from the text before it). The GPT predicts tokens of about three
+  characters, so a token's loss is shared equally by its characters; the sum over the text is
+  the model's own loss either way, and nats per character compare the two.
+- `generate(prompt, temperature, max_new_tokens, seed)`: the LSTM continues a prompt, one
+  character at a time (temperature 0 = always the most likely); `continue_with_gpt` does the
+  same with the GPT, one token at a time.
+- `context_curve()`: how far back each model uses context: the loss on the same characters of
+  held-out text when only the last k characters before them are given.
+- `step_times(lengths)`: the time of one training step (forward and backward) against the
+  sequence length, for an LSTM layer (T steps, one after another) and a transformer layer
+  (T positions at once), of the same width.
+
+Which models exist is the registry's (models/registry.py: SCORERS). No gradio here; torch is
+imported on first use.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+import unicodedata
+from pathlib import Path
+
+from models import registry
+from models.checks import choice, integer, number
+from models.lazy import no_grad, torch
+
+MAX_CHARS = 4000  # score_text reads at most this much
+MAX_PROMPT = 4000  # a prompt's last characters read
+MAX_NEW = 1000  # characters (LSTM) or tokens (GPT) generated, at most
+MAX_SECONDS = 30.0  # one generation, at most
+MAX_TEMPERATURE = 2.0
+EXCERPT = Path(__file__).resolve().parents[1] / "eval" / "julius_caesar_excerpt.txt"
+CONTEXTS = (0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512)  # characters of context given
+SCORED = 8  # ... before this many scored characters
+POSITIONS = 24  # ... at this many places of the excerpt
+TIMED_LENGTHS = (16, 32, 64, 128, 256, 512)
+TIMING_WIDTH, TIMING_BATCH = 256, 8
+
+MODELS = tuple(registry.SCORERS)
+_lock = threading.Lock()
+
+
+def check_model(model) -> str:
+    return choice(model, "model", registry.SCORERS)
+
+
+def check_text(text, what: str = "text", limit: int = MAX_CHARS, keep: str = "start"
+               ) -> tuple[str, str | None]:
+    """The text to read, checked before any work: a string, not empty, at most `limit`
+    characters (a prompt keeps its end, with a notice; a text to score is refused). Control
+    characters (but newline and tab) are dropped and the text is normalised to NFC."""
+    if text is None or (isinstance(text, str) and not text.strip()):
+        raise ValueError(f"Type some {what} first: it is empty.")
+    if not isinstance(text, str):
+        raise ValueError(f"The {what} must be a string, not {type(text).__name__}.")
+    notice = None
+    if len(text) > limit:
+        if keep == "start":
+            raise ValueError(f"The {what} is {len(text):,} characters; at most {limit:,} are "
+                             "read: paste a shorter passage.")
+        text = text[-limit:]
+        notice = f"The {what} was longer than {limit:,} characters: the last {limit:,} were read."
+    text = "".join(c for c in unicodedata.normalize("NFC", text)
+                   if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs"))
+    if not text.strip():
+        raise ValueError(f"Type some {what} first: it has only control characters.")
+    return text, notice
+
+
+def lstm():
+    """The shipped LSTM, loaded once (safetensors; its config and vocabulary beside it)."""
+    with _lock:
+        return _lstm()
+
+
+@functools.cache
+def _lstm():
+    from models.recurrent import char_lstm
+    return char_lstm.from_folder(Path(registry.scorer_source("shakespeare-lstm")))
+
+
+def gpt():
+    """(model, tokenizer) of the shipped GPT, as the registry loads it."""
+    loaded = registry.load("generation", "shakespeare-gpt")
+    return loaded.model, loaded.tokenizer
+
+
+# -- scoring ------------------------------------------------------------------------------------
+
+
+@no_grad
+def _lstm_nats(text: str) -> list[float]:
+    from models.recurrent.char_lstm import START
+    model = lstm()
+    ids = torch.tensor([model.encode(START + text)])  # (1, T + 1)
+    logits, _ = model(ids[:, :-1])  # (1, T, vocab)
+    return torch.nn.functional.cross_entropy(logits[0], ids[0, 1:], reduction="none").tolist()
+
+
+@no_grad
+def gpt_token_losses(text: str) -> tuple[list[tuple[int, int]], list[float]]:
+    """The GPT's loss on each token of `text` (read after its end-of-text token, as it was
+    trained: every token is predicted, the first too), with each token's character span.
+    Longer than its window of 256 tokens, it reads in windows sliding by half a window, each
+    token scored once with at least half a window before it."""
+    model, tokenizer = gpt()
+    encoded = tokenizer(text, return_offsets_mapping=True, add_special_tokens=False)
+    ids = [tokenizer.eos_token_id] + encoded["input_ids"]
+    window = int(model.config.max_position_embeddings)
+    stride = window // 2
+    ids_t = torch.tensor(ids)
+    losses: list[float] = []
+    for start in range(0, len(ids) - 1, stride):
+        end = min(start + window, len(ids) - 1)
+        logits = model(ids_t[start:end][None]).logits[0]  # (T, vocab)
+        new = torch.nn.functional.cross_entropy(logits, ids_t[start + 1:end + 1],
+                                                reduction="none")
+        losses += new[len(losses) - start:].tolist()  # only the tokens not scored yet
+        if end == len(ids) - 1:
+            break
+    return [tuple(span) for span in encoded["offset_mapping"]], losses
+
+
+def _gpt_nats(text: str) -> list[float]:
+    """Each character's share of its token's loss (a character split over several tokens, an
+    emoji's bytes, takes a share of each)."""
+    spans, losses = gpt_token_losses(text)
+    nats = [0.0] * len(text)
+    last = 0
+    for (start, end), loss in zip(spans, losses):
+        if end <= start:  # a token with no span of its own: its loss goes to the last character
+            nats[max(0, last - 1)] += loss
+            continue
+        for i in range(start, end):
+            nats[i] += loss / (end - start)
+        last = end
+    return nats
+
+
+def score_text(text, model="shakespeare-lstm") -> dict:
+    """{"model", "nats_per_char", "chars": [[character, nats], ...], "n_chars"}: each character's
+    surprise under `model`, and their mean."""
+    model = check_model(model)
+    text, _ = check_text(text)
+    nats = _lstm_nats(text) if model == "shakespeare-lstm" else _gpt_nats(text)
+    return {"model": model, "nats_per_char": sum(nats) / len(text),
+            "chars": [[c, n] for c, n in zip(text, nats)], "n_chars": len(text)}
+
+
+# -- generation ----------------------------------------------------------------------------------
+
+
+def check_sampling(temperature, max_new_tokens, seed) -> tuple[float, int, int]:
+    return (number(temperature, "Temperature", 0.0, MAX_TEMPERATURE),
+            integer(max_new_tokens, "New characters", 1, MAX_NEW),
+            integer(seed, "Seed", 0, 2 ** 31 - 1))
+
+
+def _pick(logits, temperature: float, generator) -> int:
+    """The next index: the most likely at temperature 0, else drawn from softmax(logits / T)."""
+    if temperature == 0:
+        return int(torch.argmax(logits))
+    probs = torch.softmax(logits / temperature, -1)
+    return int(torch.multinomial(probs, 1, generator=generator))
+
+
+def generate(prompt, temperature=0.8, max_new_tokens=200, seed=0):
+    """The LSTM continues `prompt`: yields the continuation so far, a character at a time (the
+    prompt read once; then one step of the LSTM per character, its state carried)."""
+    prompt, _ = check_text(prompt, "prompt", MAX_PROMPT, keep="end")
+    temperature, n, seed = check_sampling(temperature, max_new_tokens, seed)
+    return _generate(prompt, temperature, n, seed)
+
+
+@no_grad
+def _generate(prompt: str, temperature: float, n: int, seed: int):
+    from models.recurrent.char_lstm import START
+    model = lstm()
+    generator = torch.Generator().manual_seed(seed)
+    ids = torch.tensor([model.encode(START + prompt)])  # (1, T)
+    logits, state = model(ids)
+    out, start = [], time.perf_counter()
+    for _ in range(n):
+        index = _pick(logits[0, -1], temperature, generator)
+        out.append(model.config.vocab[index] if index else "�")
+        yield "".join(out)
+        if time.perf_counter() - start > MAX_SECONDS:
+            return
+        logits, state = model(torch.tensor([[index]]), state)
+
+
+def continue_with_gpt(prompt, temperature=0.8, max_new_tokens=200, seed=0):
+    """The GPT continues `prompt`: yields the continuation so far, a token at a time, until it
+    has `max_new_tokens` characters (so that both models write as much)."""
+    prompt, _ = check_text(prompt, "prompt", MAX_PROMPT, keep="end")
+    temperature, n, seed = check_sampling(temperature, max_new_tokens, seed)
+    return _gpt_generate(prompt, temperature, n, seed)
+
+
+@no_grad
+def _gpt_generate(prompt: str, temperature: float, n: int, seed: int):
+    model, tokenizer = gpt()
+    window = int(model.config.max_position_embeddings)
+    ids = [tokenizer.eos_token_id] + tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    generator = torch.Generator().manual_seed(seed)
+    new, start = [], time.perf_counter()
+    for _ in range(n):
+        logits = model(torch.tensor([(ids + new)[-window:]])).logits[0, -1]
+        new.append(_pick(logits, temperature, generator))
+        text = tokenizer.decode(new)
+        yield text[:n]
+        if len(text) >= n or time.perf_counter() - start > MAX_SECONDS:
+            return
+
+
+def held_out() -> dict:
+    """Both models' loss on the whole held-out play (Julius Caesar, never trained on), in nats
+    per character, as their training scripts measured it (training_log.json beside each)."""
+    import json
+    figures = {}
+    for key, field in (("shakespeare-gpt", "final_val_nats_per_char"),
+                       ("shakespeare-lstm", "held_out_nats_per_char")):
+        log = json.loads((Path(registry.scorer_source(key)) / "training_log.json").read_text())
+        figures[key] = {"nats_per_char": log[field], "parameters": log["parameters"],
+                        "train_seconds": log["train_seconds"]}
+    return figures
+
+
+def excerpt(n: int = 600) -> str:
+    """The start of the shipped held-out excerpt of Julius Caesar."""
+    return EXCERPT.read_text(encoding="utf-8")[:n]
+
+
+# -- how far back, how fast ----------------------------------------------------------------------
+
+
+@functools.cache
+def context_curve() -> dict:
+    """For each k in CONTEXTS: the mean loss (nats per character) of both models on the same
+    SCORED characters at POSITIONS places of the shipped held-out excerpt of Julius Caesar, given
+    only the k characters before them (each window read afresh, from its start)."""
+    text = EXCERPT.read_text(encoding="utf-8")
+    last = len(text) - SCORED
+    places = [CONTEXTS[-1] + i * (last - CONTEXTS[-1]) // (POSITIONS - 1)
+              for i in range(POSITIONS)]
+    curve = {"contexts": list(CONTEXTS), "scored": SCORED, "positions": POSITIONS,
+             "shakespeare-lstm": [], "shakespeare-gpt": []}
+    for k in CONTEXTS:
+        for key, nats in (("shakespeare-lstm", _lstm_nats), ("shakespeare-gpt", _gpt_nats)):
+            losses = [sum(nats(text[p - k:p + SCORED])[k:]) / SCORED for p in places]
+            curve[key].append(sum(losses) / len(losses))
+    return curve
+
+
+def step_times(lengths=TIMED_LENGTHS, repeats: int = 3) -> dict:
+    """Seconds per training step (forward and backward, batch TIMING_BATCH, width TIMING_WIDTH)
+    against the sequence length T: one LSTM layer, which must take its T steps one after another,
+    and one transformer layer (causal self-attention and an MLP), whose T positions are computed
+    together; the median of `repeats`. Sequential steps per layer: T against 1."""
+    nn, W, B = torch.nn, TIMING_WIDTH, TIMING_BATCH
+    torch.manual_seed(0)
+    recurrent = nn.LSTM(W, W, batch_first=True)
+    attention = nn.TransformerEncoderLayer(W, 4, 4 * W, dropout=0.0, batch_first=True)
+
+    def lstm_step(x):
+        recurrent(x)[0].sum().backward()
+
+    def transformer_step(x):
+        mask = nn.Transformer.generate_square_subsequent_mask(x.shape[1])
+        attention(x, src_mask=mask, is_causal=True).sum().backward()
+
+    result = {"lengths": list(lengths), "lstm": [], "transformer": [], "batch": B, "width": W,
+              "threads": torch.get_num_threads()}
+    for T in lengths:
+        x = torch.randn(B, T, W)
+        for name, fn in (("lstm", lstm_step), ("transformer", transformer_step)):
+            fn(x)  # warm up
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                fn(x)
+                times.append(time.perf_counter() - start)
+            result[name].append(sorted(times)[len(times) // 2])
+    result["parameters"] = {"lstm": sum(p.numel() for p in recurrent.parameters()),
+                            "transformer": sum(p.numel() for p in attention.parameters())}
+    return result
