@@ -148,7 +148,8 @@ def unrolled_figure(unrolled: dict) -> plots.PlotData:
                        "texttemplate": "%{z:.2f}", "textfont": {"size": 10},
                        "hovertemplate": f"{label}, %{{y}}, step %{{x}}: %{{z:.3f}}<extra></extra>"})
         top = 1 - k * (height + gap)
-        layout[f"yaxis{axis}"] = {"domain": [top - height, top], "anchor": f"x{axis}",
+        domain = [max(0.0, round(top - height, 6)), min(1.0, round(top, 6))]
+        layout[f"yaxis{axis}"] = {"domain": domain, "anchor": f"x{axis}",
                                   "autorange": "reversed", "showticklabels": False}
         layout[f"xaxis{axis}"] = {"anchor": f"y{axis}", "showticklabels": k == n - 1,
                                   "type": "category", **({} if k == 0 else {"matches": "x"})}

@@ -38,6 +38,9 @@ MAX_TEMPERATURE = 2.0
 EXCERPT = Path(__file__).resolve().parents[1] / "eval" / "julius_caesar_excerpt.txt"
 CONTEXTS = (0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512)  # characters of context given
 SCORED = 8  # ... before this many scored characters
+TAIL = 24  # ... read on past them, so that the GPT's last token is not cut short: a token's
+# loss comes from the text before it only, and a word cut in two is a rare token the GPT would
+# be wrongly surprised by
 POSITIONS = 24  # ... at this many places of the excerpt
 TIMED_LENGTHS = (16, 32, 64, 128, 256, 512)
 TIMING_WIDTH, TIMING_BATCH = 256, 8
@@ -103,22 +106,31 @@ def _lstm_nats(text: str) -> list[float]:
     return torch.nn.functional.cross_entropy(logits[0], ids[0, 1:], reduction="none").tolist()
 
 
+def _start(tokenizer) -> list[int]:
+    """What the GPT reads before a text: a newline, as the LSTM (char_lstm.START)."""
+    from models.recurrent.char_lstm import START
+    return tokenizer(START, add_special_tokens=False)["input_ids"]
+
+
 @no_grad
 def gpt_token_losses(text: str) -> tuple[list[tuple[int, int]], list[float]]:
-    """The GPT's loss on each token of `text` (read after its end-of-text token, as it was
-    trained: every token is predicted, the first too), with each token's character span.
+    """The GPT's loss on each token of `text`, read after a newline (as the LSTM reads it: the
+    GPT's end-of-text token would tell it that a new play starts, and it was trained on
+    windows that start anywhere), with each token's character span: every token is predicted,
+    the first too.
     Longer than its window of 256 tokens, it reads in windows sliding by half a window, each
     token scored once with at least half a window before it."""
     model, tokenizer = gpt()
     encoded = tokenizer(text, return_offsets_mapping=True, add_special_tokens=False)
-    ids = [tokenizer.eos_token_id] + encoded["input_ids"]
+    ids = _start(tokenizer) + encoded["input_ids"]
     window = int(model.config.max_position_embeddings)
     stride = window // 2
     ids_t = torch.tensor(ids)
     losses: list[float] = []
     for start in range(0, len(ids) - 1, stride):
         end = min(start + window, len(ids) - 1)
-        logits = model(ids_t[start:end][None]).logits[0]  # (T, vocab)
+        x = ids_t[start:end][None]  # (1, T)
+        logits = model(x, attention_mask=torch.ones_like(x)).logits[0]  # (T, vocab)
         new = torch.nn.functional.cross_entropy(logits, ids_t[start + 1:end + 1],
                                                 reduction="none")
         losses += new[len(losses) - start:].tolist()  # only the tokens not scored yet
@@ -207,11 +219,12 @@ def continue_with_gpt(prompt, temperature=0.8, max_new_tokens=200, seed=0):
 def _gpt_generate(prompt: str, temperature: float, n: int, seed: int):
     model, tokenizer = gpt()
     window = int(model.config.max_position_embeddings)
-    ids = [tokenizer.eos_token_id] + tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    ids = _start(tokenizer) + tokenizer(prompt, add_special_tokens=False)["input_ids"]
     generator = torch.Generator().manual_seed(seed)
     new, start = [], time.perf_counter()
     for _ in range(n):
-        logits = model(torch.tensor([(ids + new)[-window:]])).logits[0, -1]
+        x = torch.tensor([(ids + new)[-window:]])  # (1, T)
+        logits = model(x, attention_mask=torch.ones_like(x)).logits[0, -1]
         new.append(_pick(logits, temperature, generator))
         text = tokenizer.decode(new)
         yield text[:n]
@@ -246,14 +259,15 @@ def context_curve() -> dict:
     SCORED characters at POSITIONS places of the shipped held-out excerpt of Julius Caesar, given
     only the k characters before them (each window read afresh, from its start)."""
     text = EXCERPT.read_text(encoding="utf-8")
-    last = len(text) - SCORED
+    last = len(text) - SCORED - TAIL
     places = [CONTEXTS[-1] + i * (last - CONTEXTS[-1]) // (POSITIONS - 1)
               for i in range(POSITIONS)]
     curve = {"contexts": list(CONTEXTS), "scored": SCORED, "positions": POSITIONS,
              "shakespeare-lstm": [], "shakespeare-gpt": []}
     for k in CONTEXTS:
         for key, nats in (("shakespeare-lstm", _lstm_nats), ("shakespeare-gpt", _gpt_nats)):
-            losses = [sum(nats(text[p - k:p + SCORED])[k:]) / SCORED for p in places]
+            losses = [sum(nats(text[p - k:p + SCORED + TAIL])[k:k + SCORED]) / SCORED
+                      for p in places]
             curve[key].append(sum(losses) / len(losses))
     return curve
 
