@@ -65,6 +65,9 @@ LIGHT = {
     "attention_map": dict(text=SENTENCE, model="sentiment-minilm", layer=6, head="mean"),
     "float_bits": dict(value="0.1", format="bf16"),
     "quantize_numbers": dict(numbers="0.1, -1.5, 3.2, 0.7", bits=8, scheme="absmax"),
+    "unroll": dict(cell="lstm", sequence="Awxy?", hidden=2, seed=0),
+    "gradient_through_time": dict(cell="rnn", delay=20, seed=0, init_scale=3.0),
+    "score_text": dict(text=GPT_TEXT, model="shakespeare-lstm"),
 }
 USUAL = ["classify_digit", "plot_activations", "softmax", "next_token_distribution",
          "classify_sentiment", "attention_map", "descend", "backprop_step"]

@@ -57,6 +57,15 @@ NORMAL = {
     "/backprop_step": dict(dataset="xor", noise=0.05, point=0, batch_size=4, learning_rate=1,
                            activation="tanh"),
     "/train_transformer": dict(task="repeat", layers=2, heads=2, steps=3, seed=0),
+    "/unroll": dict(cell="gru", sequence="Aw?", hidden=2, seed=0),
+    "/train_recurrent": dict(cell="lstm", delay=5, hidden=8, steps=3, seed=0, clip=0,
+                             truncate=0, forget_bias=1),
+    "/train_race": dict(cells=["rnn", "lstm"], delay=5, hidden=8, steps=3, seed=0),
+    "/gradient_through_time": dict(cell="rnn", delay=10, seed=0, init_scale=2),
+    "/score_text": dict(text="Friends, Romans", model="shakespeare-lstm"),
+    "/score_both": dict(text="Friends, Romans"),
+    "/lstm_generate": dict(prompt="ROMEO.\n", temperature=0.8, max_new_tokens=3, seed=0),
+    "/gpt_continue": dict(prompt="ROMEO.\n", temperature=0.8, max_new_tokens=3, seed=0),
 }
 STRINGS = ["", " ", "\x00", "\x00abc\x07", "🙂" * 50, "مرحبا بالعالم", "<script>alert(1)</script>",
            "x" * 1_000_000]
@@ -128,7 +137,11 @@ TEXT_FIELDS = [("/generate_text", "prompt"), ("/next_token_distribution", "promp
                ("/train_network", "optimizer"), ("/train_network", "loss"),
                ("/train_network", "points"), ("/train_network", "activation"),
                ("/train_transformer", "task"), ("/descend", "surface"),
-               ("/backprop_step", "activation")]
+               ("/backprop_step", "activation"),
+               ("/unroll", "cell"), ("/unroll", "sequence"), ("/train_recurrent", "cell"),
+               ("/train_race", "cells"), ("/gradient_through_time", "cell"),
+               ("/score_text", "text"), ("/score_text", "model"), ("/score_both", "text"),
+               ("/lstm_generate", "prompt"), ("/gpt_continue", "prompt")]
 
 
 @pytest.mark.parametrize("api, field", TEXT_FIELDS)
@@ -153,14 +166,22 @@ NUMBER_FIELDS = [("/generate_text", f) for f in ("temperature", "max_new_tokens"
                                     "regularization_rate", "train_share", "dropout", "momentum",
                                     "beta1", "beta2")] + [
     ("/train_transformer", f) for f in ("layers", "heads", "steps", "seed")] + [
-    ("/backprop_step", f) for f in ("point", "batch_size", "learning_rate")]
+    ("/backprop_step", f) for f in ("point", "batch_size", "learning_rate")] + [
+    ("/unroll", "hidden"), ("/unroll", "seed")] + [
+    ("/train_recurrent", f) for f in ("delay", "hidden", "steps", "seed", "clip", "truncate",
+                                      "forget_bias")] + [
+    ("/train_race", "delay"), ("/train_race", "steps")] + [
+    ("/gradient_through_time", f) for f in ("delay", "seed", "init_scale")] + [
+    ("/lstm_generate", f) for f in ("temperature", "max_new_tokens", "seed")] + [
+    ("/gpt_continue", "max_new_tokens")]
 
 
 @pytest.mark.parametrize("api, field", NUMBER_FIELDS)
 def test_wrong_numbers(client, digit_png, api, field):
     for value in NUMBERS:
-        if (api, field) == ("/train_transformer", "steps") and value is None:
-            continue  # the default budget, a 15-second Play: tests/unit/test_live_transformer.py
+        if field == "steps" and value is None and api in ("/train_transformer",
+                                                         "/train_recurrent", "/train_race"):
+            continue  # the default budget, a Play of many seconds: tests/unit test it
         check(client, api, {**NORMAL[api], field: value})
     still_normal(client, digit_png, api)
 
@@ -168,7 +189,7 @@ def test_wrong_numbers(client, digit_png, api, field):
 @pytest.mark.parametrize("api, field", [
     ("/generate_text", "model"), ("/next_token_distribution", "model"),
     ("/classify_sentiment", "model"), ("/attention_map", "model"), ("/inside_gpt", "model"),
-    ("/logit_lens", "model"), ("/knock_out", "model")])
+    ("/logit_lens", "model"), ("/knock_out", "model"), ("/score_text", "model")])
 def test_model_keys_that_are_not_allowed(client, digit_png, api, field):
     for value in ["gpt2-xl", "openai-community/gpt2", "../../etc/passwd", "/etc/passwd",
                   "https://example.com/model.bin", "", None, 3]:
