@@ -567,6 +567,42 @@ def test_a_transformer_learns_live_and_its_induction_head_is_marked(browser, app
     page.close()
 
 
+def test_recurrent_cells_unroll_race_and_face_the_gpt_on_a_phone(browser, app_url):
+    page = browser.new_page(viewport={"width": 375, "height": 900})
+    page.goto(f"{app_url}/recurrent")
+    page.wait_for_selector("#recurrent-arithmetic", timeout=30_000)
+    assert "tanh" in page.locator("#recurrent-arithmetic").inner_text()
+    page.locator("#recurrent-unroll-cell label", has_text="LSTM").click()
+    page.wait_for_function("() => document.querySelector('#recurrent-arithmetic')"
+                           ".innerText.includes('forget gate')", timeout=20_000)
+    wait_plot(page, "recurrent-unrolled", "p.data.length === 6")
+    # the race, with its defaults: the LSTM remembers across 20 steps, the RNN does not
+    page.wait_for_selector("#recurrent-gradients .js-plotly-plot", timeout=30_000)
+    press(page, "#recurrent-play")
+    page.wait_for_function("() => document.querySelector('#recurrent-status').innerText"
+                           ".includes('Done')", timeout=120_000)
+    status = page.locator("#recurrent-status").inner_text()
+    accuracy = {cell: int(re.search(cell + r" (\d+)%", status).group(1))
+                for cell in ("RNN", "LSTM", "GRU")}
+    assert accuracy["LSTM"] >= 90 and accuracy["RNN"] < 40, status
+    assert "the LSTM remembers" in status
+    wait_plot(page, "recurrent-gradients", "p.data.length === 3 && p.layout.yaxis.type === 'log'")
+    shot(page, "recurrent-race-phone")
+    # exploding gradients come with the tab
+    assert "grows by a factor" in page.locator("#recurrent-explode-text").inner_text()
+    # the LSTM against the GPT
+    page.click("#recurrent-score")
+    page.wait_for_selector("#recurrent-score-gpt", timeout=60_000)
+    assert "nats per character" in page.locator("#recurrent-score-lstm").inner_text()
+    page.click("#recurrent-continue")
+    page.wait_for_function("() => document.querySelector('#recurrent-lstm-out textarea')"
+                           ".value.length >= 200", timeout=60_000)
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+    assert widths[0] <= widths[1]
+    shot(page, "recurrent-phone")
+    page.close()
+
+
 # -- links a hostile visitor could send (issue 27) --------------------------------------------
 
 EVIL_LINK = '<a href="//evil.example">Log in again</a>'
