@@ -27,6 +27,8 @@ PAGES = {  # tests/api/test_embed_config.py checks the same pages' configs
     "sentiment": ("#sent-label h2", "#sent-compare", "#sent-b-out-label h2"),
     "attention": ("#att-heatmap .js-plotly-plot", "#att-pair-toggle input",
                   "#att-causal .js-plotly-plot"),
+    "recurrent": ("#recurrent-arithmetic", "#recurrent-unroll-cell label:has-text('GRU')",
+                  "#recurrent-arithmetic :text('reset gate')"),
 }
 OFFSCREEN_CONTROLS = """() => [...document.querySelectorAll(
     'button, input, textarea, select, [role=tab], canvas')].filter(e => {
