@@ -178,20 +178,29 @@ def unroll(cell="rnn", sequence="Awxy?", hidden=2, seed=0):
 
 
 def curves_figure(race: rec.Race) -> plots.PlotData:
+    """Accuracy (top) and loss (bottom) on the fixed sequences, per frame, one colour per
+    cell."""
     traces = []
     for cell, run in race.runs.items():
         h = run.history
+        steps = [e["step"] for e in h]
         traces.append({"type": "scatter", "mode": "lines", "name": CELL_NAMES[cell],
-                       "x": [e["step"] for e in h], "y": [round(e["accuracy"], 4) for e in h],
+                       "x": steps, "y": [round(e["accuracy"], 4) for e in h],
+                       "line": {"color": COLOURS[cell], "width": 2}, "legendgroup": cell})
+        traces.append({"type": "scatter", "mode": "lines", "name": CELL_NAMES[cell] + " loss",
+                       "x": steps, "y": [round(e["loss"], 4) for e in h], "yaxis": "y2",
+                       "showlegend": False, "legendgroup": cell,
                        "line": {"color": COLOURS[cell], "width": 2}})
     traces.append({"type": "scatter", "mode": "lines", "name": "chance", "x": [0, max(
         [race.steps, 1])], "y": [rec.CHANCE] * 2, "hoverinfo": "skip",
         "line": {"color": plots.FONT_COLOR, "dash": "dot", "width": 1}})
-    return plots.figure(traces, height=300, title="Accuracy on the fixed sequences",
-                        xaxis={"title": {"text": "step"}},
+    return plots.figure(traces, height=380, title="Accuracy and loss on the fixed sequences",
+                        xaxis={"title": {"text": "step"}, "anchor": "y2"},
                         yaxis={"title": {"text": "accuracy"}, "range": [0, 1.05],
-                               "tickformat": ".0%"},
-                        legend={"orientation": "h", "y": -0.3})
+                               "tickformat": ".0%", "domain": [0.5, 1]},
+                        yaxis2={"title": {"text": "loss (nats)"}, "domain": [0, 0.4],
+                                "rangemode": "tozero", "gridcolor": plots.GRID_COLOR},
+                        legend={"orientation": "h", "y": -0.25})
 
 
 def gradients_figure(state: dict, probe: str) -> plots.PlotData:

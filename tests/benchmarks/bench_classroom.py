@@ -1,6 +1,7 @@
 """Benchmark: a classroom at once, measured with light clients.
 
     python tests/benchmarks/bench_classroom.py [--seconds 60] [--users 16] [--visitors 40]
+        [--only class | play]  (one scenario alone: (c) or (d))
 
 The clients are one asyncio process speaking gradio's REST API (`POST /gradio_api/call/<name>`
 with a `session_hash`, then that call's event stream), a few kilobytes of memory and almost no
@@ -333,7 +334,7 @@ async def run(args, url: str, echo_url: str, pid: int, digit: str):
             await api.call(name, data, "warmup")
         idle = rss_mb(pid)
 
-        if args.only != "play":
+        if args.only is None:
             out, took = await scenario_users(api, requests, USUAL, args.users, args.seconds,
                                              True)
             report(f"(a) {args.users} users with sessions, no pause, the usual mix", out, took)
@@ -347,6 +348,7 @@ async def run(args, url: str, echo_url: str, pid: int, digit: str):
                   f"echo {floor_rate:.1f} a second (median {floor_median * 1000:.0f} ms, "
                   f"{floor_failed} failed): {rate / floor_rate:.2f} × the floor")
 
+        if args.only in (None, "class"):
             out, pages, took = await scenario_class(api, requests, args.visitors, 10,
                                                     args.seconds)
             print(f"(c) a class: {args.visitors} visitors arriving within 10 s, each loading "
@@ -355,11 +357,12 @@ async def run(args, url: str, echo_url: str, pid: int, digit: str):
                   f"{args.seconds:.0f} s")
             report("   ", out, took)
 
-        watched, digits, newcomer, took = await scenario_play(api, requests, args.visitors, 10,
-                                                              args.watch)
-        report_play(args.visitors, args.watch, watched, digits, newcomer, took)
+        if args.only in (None, "play"):
+            watched, digits, newcomer, took = await scenario_play(api, requests, args.visitors,
+                                                                  10, args.watch)
+            report_play(args.visitors, args.watch, watched, digits, newcomer, took)
 
-        if args.only != "play":
+        if args.only is None:
             before, after = await sessions_memory(api, pid, requests["softmax"], 1000)
             print(f"memory: idle after warm-up {idle:.0f} MB; before 1,000 new sessions "
                   f"{before:.0f} MB, after {after:.0f} MB: +{after - before:.0f} MB")
@@ -388,14 +391,15 @@ def main():
     p.add_argument("--users", type=int, default=16)
     p.add_argument("--visitors", type=int, default=40)
     p.add_argument("--watch", type=float, default=20)
-    p.add_argument("--only", choices=["play"], help="only (d), the class pressing Play")
+    p.add_argument("--only", choices=["play", "class"],
+                   help="only (d), the class pressing Play, or only (c), the class")
     args = p.parse_args()
     print(f"machine: {machine()}")
     import subprocess
 
     from common import ENV
 
-    if args.only != "play":
+    if args.only is None:
         print(subprocess.run([sys.executable, "-c", SESSION_COST], capture_output=True,
                              text=True, cwd=ROOT, env=ENV, check=True).stdout.strip())
     digit = digit_png("/tmp/bench_classroom_digit.png")

@@ -37,7 +37,8 @@ def test_a_race_frame_from_a_race():
     for _ in range(5):
         race.step()
     curves, grads, status, probe, numbers = tab.frame(race)
-    assert [t.name for t in load(curves).data] == ["RNN", "LSTM", "GRU", "chance"]
+    names = [t.name for t in load(curves).data]
+    assert names == ["RNN", "RNN loss", "LSTM", "LSTM loss", "GRU", "GRU loss", "chance"]
     grad_fig = load(grads)
     assert grad_fig.layout.yaxis.type == "log" and len(grad_fig.data[0].y) == 5
     assert "**Step 5**" in status and "→ the answer is" in probe
