@@ -52,6 +52,12 @@ means truncation: no gradient at all before the last k steps. Accuracy and loss 
 {rec.EVAL_SEQUENCES} fixed sequences; each Play is capped at {rec.MAX_SECONDS:g} s and trains
 {TRAIN_SHARE:.0%} of the time, so others are served."""
 
+INSIDE = """**Inside the trained cell** (as LSTMVis shows a model's states, but live): the
+LSTM's forget gate, input gate and cell state on the sequence above, a row per unit, a column
+per step. Once it has learned, look for units whose input gate opens at step 1, where the symbol
+is, and whose forget gate stays near 1 (orange) through the distractors while their cell state
+holds a value: those units are the memory. Before training, the gates are a blur."""
+
 EXPLODING = """## 3. Exploding gradients, and what clipping does
 Gradients can also **explode**: when the recurrent weights are large, each step back multiplies
 the gradient by more than 1. Scale an untrained network's recurrent weights up and see
@@ -122,15 +128,19 @@ def arithmetic_html(unrolled: dict) -> str:
     return style + "<div id='recurrent-arithmetic'>" + "".join(blocks) + "</div>"
 
 
-def unrolled_figure(unrolled: dict) -> plots.PlotData:
+def unrolled_figure(unrolled: dict, keys=None, title: str | None = None) -> plots.PlotData:
     """The states and gates at every step as coloured vectors: one column per step, one block of
-    rows per quantity (a row per unit)."""
+    rows per quantity (a row per unit; `keys` chooses the quantities). A few units have their
+    numbers written in; many are drawn as thin rows."""
     cell, steps, H = unrolled["cell"], unrolled["steps"], unrolled["hidden"]
     rows = {"rnn": [("h", "hidden state h")],
             "lstm": [("f", "forget gate f"), ("i", "input gate i"), ("o", "output gate o"),
                      ("g_tilde", "candidate c̃"), ("c", "cell state c"), ("h", "hidden state h")],
             "gru": [("r", "reset gate r"), ("z", "update gate z"), ("n", "candidate n"),
                     ("h", "hidden state h")]}[cell]
+    rows = [(k, label) for k, label in rows if keys is None or k in keys]
+    row_px = 22 if H <= 4 else max(5, 160 // H)
+    numbers = {"texttemplate": "%{z:.2f}", "textfont": {"size": 10}} if H <= 4 else {}
     x = [f"{t}: {s['token']}" for t, s in enumerate(steps, 1)]
     traces, layout, notes = [], {}, []
     n = len(rows)
@@ -145,7 +155,7 @@ def unrolled_figure(unrolled: dict) -> plots.PlotData:
                        "zmin": 0 if gate else -1, "zmax": 1,
                        "colorscale": ([[0, "#f3f4f6"], [1, plots.ACCENT]] if gate
                                       else plots.DIVERGING),
-                       "texttemplate": "%{z:.2f}", "textfont": {"size": 10},
+                       **numbers,
                        "hovertemplate": f"{label}, %{{y}}, step %{{x}}: %{{z:.3f}}<extra></extra>"})
         top = 1 - k * (height + gap)
         domain = [max(0.0, round(top - height, 6)), min(1.0, round(top, 6))]
@@ -156,9 +166,10 @@ def unrolled_figure(unrolled: dict) -> plots.PlotData:
         notes.append({"x": -0.01, "y": top - height / 2, "xref": "paper", "yref": "paper",
                       "xanchor": "right", "showarrow": False, "text": label,
                       "font": {"size": 11}})
-    return plots.figure(traces, height=90 + n * (40 + 22 * H), annotations=notes,
-                        title=f"{CELL_NAMES[cell]} unrolled over {len(steps)} steps "
-                              "(gates: 0 white to 1 orange; states: −1 blue to +1 orange)",
+    title = title or f"{CELL_NAMES[cell]} unrolled over {len(steps)} steps"
+    return plots.figure(traces, height=90 + n * (40 + row_px * H), annotations=notes,
+                        title=title + " (gates: 0 white to 1 orange; states: −1 blue to +1 "
+                                      "orange)",
                         margin=dict(l=120, r=10, t=40, b=40), **layout)
 
 
@@ -285,10 +296,23 @@ def numbers(state: dict) -> dict:
                       for c, s in state["cells"].items()}}
 
 
+def inside_figure(race: rec.Race) -> plots.PlotData:
+    """The trained LSTM (or GRU) on the probe sequence: its gates and its memory, unit by unit
+    (LSTMVis's view, live)."""
+    gated = [c for c in ("lstm", "gru") if c in race.runs]
+    if not gated:
+        return plots.empty("Add the LSTM or the GRU to see inside a gated cell.", height=200)
+    cell = gated[0]
+    keys = {"lstm": ("f", "i", "c"), "gru": ("z", "h")}[cell]
+    return unrolled_figure(race.runs[cell].inside(), keys,
+                           f"Inside the {CELL_NAMES[cell]} at step {race.steps:,}, on the "
+                           "sequence above")
+
+
 def frame(race: rec.Race, state: dict | None = None):
     state = state or race.record()
     return (curves_figure(race), gradients_figure(state, _probe_letters(race)),
-            status_text(race, state), probe_text(race), numbers(state))
+            status_text(race, state), probe_text(race), inside_figure(race), numbers(state))
 
 
 def _probe_letters(race: rec.Race) -> str:
@@ -320,6 +344,7 @@ def _matching(race, cells: tuple, checked: dict) -> rec.Race:
 
 
 _streaming = live.Streaming()
+SHOWN = 6  # the race's outputs: see frame()
 
 
 async def train_race(cells=tuple(CELL_NAMES), race=None, **settings):
@@ -332,7 +357,7 @@ async def train_race(cells=tuple(CELL_NAMES), race=None, **settings):
 
     def waiting(state):
         return (gr.skip(), gr.skip(), status_text(race, state) + "  \n"
-                + live.waiting_note(state), gr.skip(), gr.skip())
+                + live.waiting_note(state), gr.skip(), gr.skip(), gr.skip())
 
     async for shown in _streaming.frames(race, race.run(checked["steps"]),
                                          lambda state: frame(race, state), waiting):
@@ -361,10 +386,10 @@ def reset(cells=tuple(CELL_NAMES), race=None, **settings):
 
 def pause(race):
     if not isinstance(race, rec.Race):
-        return (gr.skip(),) * 5
+        return (gr.skip(),) * SHOWN
     race.pause()
     if race in _streaming:
-        return (gr.skip(),) * 5
+        return (gr.skip(),) * SHOWN
     return frame(race)
 
 
@@ -468,8 +493,10 @@ def build(on_show=()):
             curves = gr.Plot(label="Accuracy", elem_id="recurrent-curves")
             grads = gr.Plot(label="Gradient through time", elem_id="recurrent-gradients")
             gr.Markdown(HOW)
+    gr.Markdown(INSIDE)
+    inside = gr.Plot(label="Inside the trained cell", elem_id="recurrent-inside")
     settings = list(controls.values())
-    shown = [curves, grads, status, probe, race_json]
+    shown = [curves, grads, status, probe, inside, race_json]
 
     def endpoint(fn):  # fn(cells, **settings, race), called with the controls in order
         return forms.endpoint(rec.RACE_SETTINGS, fn, before=("cells",), after=("race",))

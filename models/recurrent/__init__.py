@@ -363,6 +363,13 @@ class Run:
                 self.history.append({"step": self.steps, "loss": loss, "accuracy": accuracy})
             return state
 
+    def inside(self) -> dict:
+        """The trained cell unrolled over the probe sequence: its states and gates at every
+        step (`unroll_module`)."""
+        with self.lock:
+            return unroll_module(self.network.cell,
+                                 "".join(ALPHABET[i] for i in self.probe[0]))
+
     def stop(self):
         self.stopped = True
 

@@ -36,7 +36,10 @@ def test_a_race_frame_from_a_race():
     race = rec.Race(delay=4, seed=0)
     for _ in range(5):
         race.step()
-    curves, grads, status, probe, numbers = tab.frame(race)
+    curves, grads, status, probe, inside, numbers = tab.frame(race)
+    inside = load(inside)  # the LSTM's forget gate, input gate and cell state: 32 units, 5 steps
+    assert len(inside.data) == 3 and len(inside.data[0].z) == 32 and len(inside.data[0].z[0]) == 5
+    assert "Inside the LSTM at step 5" in inside.layout.title.text
     names = [t.name for t in load(curves).data]
     assert names == ["RNN", "RNN loss", "LSTM", "LSTM loss", "GRU", "GRU loss", "chance"]
     grad_fig = load(grads)
