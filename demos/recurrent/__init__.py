@@ -393,14 +393,11 @@ def pause(race):
     return frame(race)
 
 
-async def train_recurrent(cell="lstm", delay=20, hidden=32, steps=600, seed=0, clip=0.0,
-                          truncate=0, forget_bias=1.0):
-    """One cell trained on the memory task, streamed: a sentence, then the numbers:
-    {"step", "loss", "accuracy", "grad_norms", ...} (for the API)."""
+async def train_recurrent(**settings):
+    """One cell trained on the memory task (rec.SETTINGS, as keyword arguments), streamed: a
+    sentence, then the numbers: {"step", "loss", "accuracy", "grad_norms", ...} (for the API)."""
     try:
-        checked = rec.SETTINGS.check(dict(cell=cell, delay=delay, hidden=hidden, steps=steps,
-                                          seed=seed, clip=clip, truncate=truncate,
-                                          forget_bias=forget_bias))
+        checked = rec.SETTINGS.check(settings)
     except ValueError as e:
         fail(e)
     run = rec.Run(**{k: v for k, v in checked.items() if k != "steps"})
