@@ -5,7 +5,6 @@ the LSTM against the GPT on Shakespeare."""
 from __future__ import annotations
 
 import html
-import math
 
 import gradio as gr
 
@@ -47,7 +46,8 @@ that step's hidden state were nudged: the signal that tells the weights what to 
 step. Backpropagation multiplies it by each step's Jacobian on its way back; for a plain RNN those
 factors are below 1 and the signal shrinks geometrically (a straight falling line on the log
 scale): by step 1 it is too faint to learn from. The LSTM's cell state is a sum, not a product of
-squashings, and a forget gate near 1 passes the gradient back almost whole. A line that stops
+squashings, and a forget gate near 1 passes its gradient back almost whole: the dashed line is
+‖∂L/∂c_t‖, the gradient along that path. A line that stops
 means truncation: no gradient at all before the last k steps. Accuracy and loss are measured on
 {rec.EVAL_SEQUENCES} fixed sequences; each Play is capped at {rec.MAX_SECONDS:g} s and trains
 {TRAIN_SHARE:.0%} of the time, so others are served."""
@@ -61,14 +61,16 @@ holds a value: those units are the memory. Before training, the gates are a blur
 EXPLODING = """## 3. Exploding gradients, and what clipping does
 Gradients can also **explode**: when the recurrent weights are large, each step back multiplies
 the gradient by more than 1. Scale an untrained network's recurrent weights up and see
-‖∂L/∂h_t‖ grow as it goes back. One step of gradient descent with such a gradient would throw the
-weights far away. **Gradient clipping** rescales the whole gradient so that its norm is at most
-a limit: the direction is kept, the size is bounded. It cures the explosion of the step; it does
-nothing for a gradient that vanished (a tiny gradient is not clipped).
+‖∂L/∂h_t‖ grow as it goes back; a step of gradient descent with such a gradient can throw the
+weights far off. **Gradient clipping** rescales a gradient whose norm is above a limit down to
+the limit: the direction is kept, the size is bounded. Clipped as it flows back, step by step
+(the dotted line), it cannot grow; clipped as a whole before the weights move (what *Clip* does
+in section 2), the step is bounded. Either cures an explosion; neither does anything for a
+gradient that vanished (a tiny gradient is not clipped).
 
 The other two fixes are in section 2: **truncated BPTT** (backpropagate only the last k steps:
-cheaper, and stable, but nothing more than k steps back can be learned: set *Truncate* below the
-delay and see every cell stay at chance) and the gated cells themselves, **LSTM and GRU**."""
+cheaper, and stable, but no gradient reaches further back: set *Truncate* at or below the delay
+and no cell learns to store the symbol) and the gated cells themselves, **LSTM and GRU**."""
 
 CELL_NAMES = rec.CELLS
 COLOURS = {"rnn": "#ef4444", "lstm": plots.BASE, "gru": "#16a34a"}
@@ -117,8 +119,9 @@ def arithmetic_html(unrolled: dict) -> str:
                       f" + b<sub>r</sub>) = {_vector(s['r'])}  (reset gate)",
                       f"z<sub>{t}</sub> = σ(W<sub>z</sub>[x<sub>{t}</sub>, h<sub>{t - 1}</sub>]"
                       f" + b<sub>z</sub>) = {_vector(s['z'])}  (update gate)",
-                      f"n<sub>{t}</sub> = tanh(W<sub>n</sub>x<sub>{t}</sub> + r<sub>{t}</sub> ⊙ "
-                      f"(U<sub>n</sub>h<sub>{t - 1}</sub> + b)) = {_vector(s['n'])}  (candidate)",
+                      f"n<sub>{t}</sub> = tanh(W<sub>n</sub>x<sub>{t}</sub> + b<sub>n</sub> + "
+                      f"r<sub>{t}</sub> ⊙ (U<sub>n</sub>h<sub>{t - 1}</sub> + c<sub>n</sub>)) = "
+                      f"{_vector(s['n'])}  (candidate; c<sub>n</sub> is torch's second bias)",
                       f"h<sub>{t}</sub> = (1 − z<sub>{t}</sub>) ⊙ n<sub>{t}</sub> + z<sub>{t}"
                       f"</sub> ⊙ h<sub>{t - 1}</sub> = <b>{_vector(s['h'])}</b>"]
         blocks.append("<div class='rnn-step'>" + "<br>".join(lines) + "</div>")
@@ -225,6 +228,12 @@ def gradients_figure(state: dict, probe: str) -> plots.PlotData:
                        "line": {"color": COLOURS[cell], "width": 2}, "marker": {"size": 4},
                        "hovertemplate": "step %{x}: %{y:.2e}<extra>" + CELL_NAMES[cell]
                                         + "</extra>"})
+        if "cell_grad_norms" in s:  # the LSTM's other path back: its cell state
+            traces.append({"type": "scatter", "mode": "lines", "name": "LSTM cell state c",
+                           "x": list(range(1, len(norms) + 1)),
+                           "y": [n if n > 0 else None for n in s["cell_grad_norms"]],
+                           "line": {"color": COLOURS[cell], "width": 1.5, "dash": "dash"},
+                           "hovertemplate": "step %{x}: ‖∂L/∂c_t‖ %{y:.2e}<extra></extra>"})
     T = len(probe)
     ticks = {"tickmode": "array", "tickvals": [1, T], "ticktext": [f"1: {probe[0]}", f"{T}: ?"]}
     return plots.figure(traces, height=300,
@@ -244,8 +253,9 @@ def verdict(race: rec.Race, state: dict) -> str:
     names = lambda cs: " and ".join(CELL_NAMES[c] for c in cs)  # noqa: E731
     if race.settings.truncate and race.settings.truncate <= delay:
         return (f"Backpropagation is truncated to the last {race.settings.truncate} steps, but the "
-                f"symbol is {delay} steps back: no gradient reaches it, so no cell can learn "
-                "it, however long it trains.")
+                f"symbol is {delay} steps back: no gradient reaches the step that read it, so "
+                "no cell can learn to store it (it can only use what its weights happen to "
+                "carry that far).")
     if state["step"] == 0:
         return ""
     if learned and stuck:
@@ -415,6 +425,16 @@ async def train_recurrent(**settings):
 # -- 3. Exploding gradients -----------------------------------------------------------------------
 
 
+def _factor(first: float, last: float) -> str:
+    """How the gradient changes from the last step back to the first, in words."""
+    if last == 0 or first == 0:
+        return "vanishes entirely (to 0 in 32-bit floats)" if first == 0 else "comes from nothing"
+    ratio = first / last
+    if ratio >= 1:
+        return f"grows by a factor of **{ratio:.3g}**"
+    return f"shrinks by a factor of **{1 / ratio:.3g}**"
+
+
 def gradient_through_time(cell="rnn", delay=20, seed=0, init_scale=3.0):
     """The untrained network's gradients through time, before and after clipping: the numbers
     (JSON), a figure and a sentence."""
@@ -422,12 +442,13 @@ def gradient_through_time(cell="rnn", delay=20, seed=0, init_scale=3.0):
         result = rec.gradient_through_time(cell, delay, seed, init_scale)
     except ValueError as e:
         fail(e)
-    norms, clipped = result["grad_norms"], result["clipped"]
+    norms, clipped, clip = result["grad_norms"], result["clipped"], result["clip"]
     steps = list(range(1, len(norms) + 1))
-    traces = [{"type": "scatter", "mode": "lines+markers", "name": "no clipping", "x": steps,
+    traces = [{"type": "scatter", "mode": "lines+markers", "name": "as it is", "x": steps,
                "y": [n or None for n in norms], "line": {"color": "#ef4444", "width": 2}},
-              {"type": "scatter", "mode": "lines+markers", "name": f"clipped to {result['clip']:g}",
-               "x": steps, "y": [n or None for n in clipped],
+              {"type": "scatter", "mode": "lines+markers",
+               "name": f"clipped to {clip:g} at every step", "x": steps,
+               "y": [n or None for n in clipped],
                "line": {"color": plots.BASE, "width": 2, "dash": "dot"}}]
     fig = plots.figure(traces, height=320, title=f"‖∂L/∂h_t‖, {CELL_NAMES[result['cell']]}, "
                        f"recurrent weights × {result['init_scale']:g}",
@@ -435,15 +456,17 @@ def gradient_through_time(cell="rnn", delay=20, seed=0, init_scale=3.0):
                        yaxis={"title": {"text": "‖∂L/∂h_t‖ (log)"}, "type": "log",
                               "exponentformat": "power"},
                        legend={"orientation": "h", "y": -0.3})
-    first, last = norms[0], norms[-1]
-    ratio = first / last if last else math.inf
-    grows = "grows" if ratio > 1 else "shrinks"
     total, after = result["gradient_norm"], result["clipped_gradient_norm"]
-    text = (f"Going back from the last step to the first, the gradient {grows} by a factor of "
-            f"**{ratio:.3g}**. The gradient of all the weights has norm **{total:.3g}**; "
-            f"clipped to {result['clip']:g}, it is {after:.3g}: "
-            + (f"every part of it {total / after:.3g} times smaller, pointing the same way."
-               if after < total else "below the limit, so clipping leaves it alone."))
+    text = (f"Going back from the last step to the first, the gradient "
+            f"{_factor(norms[0], norms[-1])}. Clipped to {clip:g} as it flows back, no step's "
+            f"exceeds {clip:g}.  \nThe gradient of all the weights has norm **{total:.3g}**"
+            + (f"; clipped to {clip:g}, every part of it is {total / after:.3g} times smaller, "
+               "pointing the same way." if after < total
+               else f", below {clip:g}: clipping leaves it alone.")
+            + f"  \nOne step of gradient descent (learning rate {result['step_rate']:g}) would "
+            f"move the weights (whose norm is {result['weights_norm']:.3g}) by "
+            f"**{result['step_size']:.3g}** with the gradient as it is, by "
+            f"**{result['clipped_step_size']:.3g}** clipped.")
     return result, fig, text
 
 

@@ -5,35 +5,41 @@ against length, and how far back each uses context."""
 from __future__ import annotations
 
 import html
+import math
 
 import gradio as gr
 
 from demos import plots
-from demos.messages import fail
+from demos.messages import fail, warn
 from models.recurrent import language as lang
 
 INTRO = """## 4. Why transformers replaced them, measured
 In 2017 the transformer ("Attention is all you need") replaced recurrent networks in language
 models. Here are two models trained here on the same Shakespeare, with the same play (Julius
-Caesar) held out: a character-level **LSTM** (two layers of 512 units, reading a character at a
-time) and the app's **GPT** (six transformer layers, reading tokens of about three characters).
-Compare what each finds surprising, how well each predicts text it never saw, what each writes,
-and the two reasons the transformer won: it **trains in parallel** over a sequence, and it
-**looks back directly** at any earlier position instead of through a chain of states."""
+Caesar) held out: a character-level **LSTM** ({lstm_layers} layers of {lstm_hidden} units,
+reading a character at a time) and the app's **GPT** ({gpt_layers} transformer layers of width
+{gpt_width}, reading tokens of {gpt_chars_per_token:.1f} characters on average). Compare what
+each finds surprising, how well each predicts text it never saw, what each writes, and the two
+reasons the transformer won: it **trains in parallel** over a sequence, and it **looks back
+directly** at any earlier position instead of through a chain of states."""
 
 SURPRISE = """**Surprise** is the loss on a character: −ln of the probability the model gave it,
-in nats (0 = certain, ln 2 ≈ 0.69 = a coin flip, 4.4 = one of 81 characters at random). Darker =
-more surprised. The GPT predicts a token at a time: its loss on a token is shared equally by the
-token's characters. The mean over a text is the loss in **nats per character**, which compares the
-two although they read different pieces."""
+in nats (0 = certain, ln 2 ≈ 0.69 = a coin flip, {uniform:.1f} = one of the LSTM's {lstm_vocab}
+characters at random). Darker = more surprised. The GPT predicts a token at a time: its loss on a
+token is shared equally by the token's characters. The mean over a text is the loss in **nats
+per character**, which compares the two although they read different pieces. Characters the
+plays never use (é, an emoji) are all one "unknown" character to the LSTM: its surprise there is
+at seeing *some* unknown character, so it is flattered on text full of them."""
 
 TIMING = """**Training time against length.** One training step (forward and backward) of one
-layer of each, of the same width, on a batch of sequences of length T, timed on this server.
-The LSTM must take its T steps one after another: T small matrix products in a chain. The
-transformer layer computes all T positions in one go: a few big matrix products (and attention,
-which grows as T²). On a GPU, with thousands of cores, the big products run at once and the
-transformer's time barely grows with T while the LSTM's chain cannot be shortened; on a server
-of two cores, as here, the difference is mostly the chain: see the figures below."""
+layer of each, of the same width, on a batch of sequences of length T, timed on this server when
+you ask. The LSTM must take its T steps one after another: T small matrix products in a chain,
+each waiting for the one before. The transformer layer computes all T positions in one go: a few
+big matrix products (and attention, which grows as T²). The big products can be spread over as
+many cores as the machine has: on a GPU, thousands, and the transformer's time barely grows with
+T, while the LSTM's chain cannot be shortened by any number of cores. That is what let
+transformers train on far more text. A server with a core or two has little to spread over, so
+here the two may grow alike (the README's benchmark times them on one core and on two)."""
 
 CONTEXT = f"""**How far back each model looks.** The loss on the same {lang.SCORED} characters at
 {lang.POSITIONS} places of the held-out excerpt, when each model is given only the k characters
@@ -85,32 +91,36 @@ def score_both(text=""):
 def held_out_table() -> str:
     try:
         figures = lang.held_out()
-    except (OSError, KeyError):
+    except (OSError, KeyError, ValueError):
         return "The training logs are missing: the held-out figures cannot be shown."
-    rows = ["| model | held-out Julius Caesar, nats per character | parameters | trained for |",
-            "|---|---|---|---|"]
+    rows = ["| model | the whole held-out play (Julius Caesar), nats per character | parameters "
+            "| trained for (on a CPU) |", "|---|---|---|---|"]
     for key, f in figures.items():
+        minutes = f["train_seconds"] / 60
         rows.append(f"| {key} | **{f['nats_per_char']:.3f}** | {f['parameters'] / 1e6:.2f}M | "
-                    f"{f['train_seconds'] / 60:.0f} min on 2 CPU cores |")
+                    + (f"{minutes:.0f} min |" if minutes >= 1 else f"{f['train_seconds']} s |"))
     return "\n".join(rows)
+
+
+def _continued(start, prompt, temperature, max_new_tokens, seed):
+    try:
+        _, notice = lang.check_text(prompt, "prompt", lang.MAX_PROMPT, keep="end")
+        stream = start(prompt, temperature, max_new_tokens, seed)
+    except ValueError as e:
+        fail(e)
+    if notice:
+        warn(notice)
+    yield from stream
 
 
 def lstm_generate(prompt="ROMEO.\n", temperature=0.8, max_new_tokens=200, seed=0):
     """The LSTM continues the prompt, a character at a time (temperature 0: the most likely)."""
-    try:
-        stream = lang.generate(prompt, temperature, max_new_tokens, seed)
-    except ValueError as e:
-        fail(e)
-    yield from stream
+    yield from _continued(lang.generate, prompt, temperature, max_new_tokens, seed)
 
 
 def gpt_continue(prompt="ROMEO.\n", temperature=0.8, max_new_tokens=200, seed=0):
     """The GPT continues the same prompt, a token at a time, as many characters."""
-    try:
-        stream = lang.continue_with_gpt(prompt, temperature, max_new_tokens, seed)
-    except ValueError as e:
-        fail(e)
-    yield from stream
+    yield from _continued(lang.continue_with_gpt, prompt, temperature, max_new_tokens, seed)
 
 
 def step_times():
@@ -157,9 +167,10 @@ def context_curve():
 
 
 def build(on_show=()):
-    gr.Markdown(INTRO)
+    facts = lang.facts()
+    gr.Markdown(INTRO.format(**facts))
     held = gr.Markdown(elem_id="recurrent-held-out")
-    gr.Markdown(SURPRISE)
+    gr.Markdown(SURPRISE.format(uniform=math.log(facts["lstm_vocab"]), **facts))
     text = gr.Textbox(lang.excerpt(), lines=6, label=f"A text (up to {lang.MAX_CHARS:,} "
                       "characters); the default is from the held-out play",
                       elem_id="recurrent-text")

@@ -55,6 +55,7 @@ LEARNED = 0.9  # an accuracy above this: the cell has learned to remember
 CLIP_RANGE = (0.0, 100.0)
 INIT_SCALE_RANGE = (0.1, 10.0)
 DEFAULT_CLIP = 1.0  # the norm gradient_through_time clips to
+STEP_RATE = 0.1  # ... and the learning rate of the one step it takes
 FORGET_BIAS_RANGE = (-3.0, 5.0)
 
 # The tiny cell of part 1: its arithmetic is written out, number by number.
@@ -118,11 +119,17 @@ def check_sequence(sequence) -> str:
     return sequence
 
 
+# torch initialises a module from its global random generator: two requests seeding it at once
+# would draw each other's numbers, so seeding and building hold this lock.
+SEEDING = threading.Lock()
+
+
 def torch_cell(cell: str, n_in: int, hidden: int, seed: int):
     """torch's own one-layer recurrent module, initialised from the seed as torch does."""
-    torch.manual_seed(seed)
     module = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
-    return module(n_in, hidden, batch_first=True)
+    with SEEDING:
+        torch.manual_seed(seed)
+        return module(n_in, hidden, batch_first=True)
 
 
 def one_hot(ids, n: int = len(ALPHABET)):
@@ -254,29 +261,52 @@ def _network(cell: str, hidden: int, forget_bias: float = 0.0):
     return Network()
 
 
-def gradient_norms(network, ids, answer: int, truncate: int = 0) -> list[float]:
-    """‖∂L/∂h_t‖ for t = 1 … T: the cross-entropy loss at the end of one sequence, and its
-    gradient with respect to each hidden state. The cell is stepped one step at a time (torch's
-    module, one step per call), each h_t kept in the graph; with `truncate` = k the states
-    before the last k steps enter as constants, so their gradients are 0."""
+def gradients_through_time(network, ids, answer: int, truncate: int = 0,
+                           clip: float = 0.0) -> dict:
+    """Backpropagation through time on one sequence, seen: the cross-entropy loss at its end,
+    and its gradient with respect to each step's hidden state, ‖∂L/∂h_t‖ for t = 1 … T ("h"),
+    and for an LSTM its cell state's too, ‖∂L/∂c_t‖ ("c"; None for the others).
+
+    The cell is stepped one step at a time (torch's module, one step per call), each state kept
+    in the graph with retain_grad. With `truncate` = k, the states before the last k steps enter
+    as constants, so their gradients are 0. With `clip` > 0, the gradient flowing back into
+    each state is rescaled to a norm of at most `clip` before it goes further back: clipping
+    step by step, as it flows (Graves 2013; Karpathy's recurrentjs clips each number)."""
     cell = network.cell
     x = one_hot(np.asarray(ids)[None])  # (1, T, n_in)
     T = x.shape[1]
-    state, hs = None, []
+    state, hs, cs = None, [], []
+
+    def clipped(g):
+        return g * min(1.0, clip / (g.norm().item() or 1.0))
+
     for t in range(T):
         if truncate and t == T - truncate and state is not None:
             state = tuple(s.detach() for s in state) if isinstance(state, tuple) else \
                 state.detach()
         _, state = cell(x[:, t:t + 1], state)
-        h = state[0] if isinstance(state, tuple) else state  # (1, 1, hidden)
-        h.retain_grad()
-        hs.append(h)
+        kept = state if isinstance(state, tuple) else (state,)  # (h, c) or (h,): (1, 1, hidden)
+        for s in kept:
+            if clip > 0:
+                s.register_hook(clipped)  # runs before retain_grad's, so .grad is clipped
+            s.retain_grad()
+        hs.append(kept[0])
+        if len(kept) > 1:
+            cs.append(kept[1])
     logits = network.head(hs[-1][0])
     loss = torch.nn.functional.cross_entropy(logits, torch.tensor([answer]))
     loss.backward()
-    norms = [0.0 if h.grad is None else h.grad.norm().item() for h in hs]
     network.zero_grad(set_to_none=True)
-    return norms
+
+    def norms(states):
+        return [0.0 if s.grad is None else s.grad.norm().item() for s in states]
+
+    return {"h": norms(hs), "c": norms(cs) if cs else None}
+
+
+def gradient_norms(network, ids, answer: int, truncate: int = 0) -> list[float]:
+    """‖∂L/∂h_t‖ for t = 1 … T on one sequence: see gradients_through_time."""
+    return gradients_through_time(network, ids, answer, truncate)["h"]
 
 
 @dataclass(frozen=True)
@@ -300,8 +330,9 @@ class Run:
         self.settings = Settings(**{k: v for k, v in SETTINGS.check(given).items()
                                     if k != "steps"})
         s = self.settings
-        torch.manual_seed(s.seed)  # the initial weights (torch's own initialisation)
-        self.network = _network(s.cell, s.hidden, s.forget_bias)
+        with SEEDING:  # the initial weights: torch's own initialisation, from the seed
+            torch.manual_seed(s.seed)
+            self.network = _network(s.cell, s.hidden, s.forget_bias)
         self.optimizer = torch.optim.Adam(self.network.parameters(), lr=LEARNING_RATE)
         self.rng = np.random.default_rng(s.seed)  # the training batches
         ids, answers = make_batch(s.delay, EVAL_SEQUENCES, np.random.default_rng(EVAL_SEED))
@@ -310,7 +341,6 @@ class Run:
         self.steps = 0
         self.gradient_norm = None  # the last step's, before clipping
         self.history: list[dict] = []
-        self.learned_at: int | None = None
         self.status = "ready"  # ready | waiting | training | paused | done | capped | diverged
         self.stopped = False
         self.lock = threading.RLock()
@@ -353,12 +383,12 @@ class Run:
         """The state now: loss and accuracy on the fixed sequences, ‖∂L/∂h_t‖ on the probe."""
         with self.lock:
             loss, accuracy = self.evaluate()
-            norms = gradient_norms(self.network, *self.probe, self.settings.truncate)
+            norms = gradients_through_time(self.network, *self.probe, self.settings.truncate)
             state = {"step": self.steps, "loss": loss, "accuracy": accuracy,
-                     "grad_norms": norms, "cell": self.cell, "status": self.status,
+                     "grad_norms": norms["h"], "cell": self.cell, "status": self.status,
                      "gradient_norm": self.gradient_norm}
-            if accuracy >= LEARNED and self.learned_at is None:
-                self.learned_at = self.steps
+            if norms["c"] is not None:
+                state["cell_grad_norms"] = norms["c"]
             if not self.history or self.history[-1]["step"] != self.steps:
                 self.history.append({"step": self.steps, "loss": loss, "accuracy": accuracy})
             return state
@@ -394,19 +424,17 @@ class Race:
         self.runs = {c: Run(cell=check_cell(c), **settings) for c in dict.fromkeys(cells)}
         first = next(iter(self.runs.values()))
         self.settings = first.settings
+        self.steps = 0  # steps of the race (a cell that diverged stops; the others go on)
         self.status = "ready"
         self.stopped = False
         self.lock = threading.RLock()
-
-    @property
-    def steps(self) -> int:
-        return min(r.steps for r in self.runs.values())
 
     def step(self):
         with self.lock:
             for run in self.runs.values():
                 if run.status != "diverged":
                     run.step()
+            self.steps += 1
             if all(r.status == "diverged" for r in self.runs.values()):
                 self.status = "diverged"
 
@@ -433,26 +461,36 @@ class Race:
 
 def gradient_through_time(cell="rnn", delay=20, seed=0, init_scale=1.0, clip=DEFAULT_CLIP,
                           forget_bias=1.0) -> dict:
-    """An untrained network of the seed, its recurrent weights (W_h, every gate's) multiplied by
-    `init_scale`, on the probe sequence: ‖∂L/∂h_t‖ for each step ("grad_norms"), the norm of the
-    whole gradient of the weights ("gradient_norm"), and the same after clipping that gradient
-    to `clip` ("clipped": each step's share, scaled as clipping scales the whole gradient:
-    clipping keeps the direction and bounds the size; it does not bring back a vanished
-    gradient)."""
+    """An untrained network of the seed (hidden 32), its recurrent weights (W_h, every gate's)
+    multiplied by `init_scale`, on the probe sequence:
+    - "grad_norms": ‖∂L/∂h_t‖ at each step t;
+    - "clipped": the same when the gradient flowing back is clipped to `clip` at every step
+      (it can no longer grow going back);
+    - "gradient_norm", "clipped_gradient_norm": the norm of the whole gradient of the weights,
+      before and after clipping it to `clip` (as training clips: the same direction, a bounded
+      size; a gradient that vanished is not brought back by either);
+    - "weights_norm", "step_size", "clipped_step_size": the norm of all the weights, and how
+      far one step of gradient descent (learning rate STEP_RATE) would move them, with the
+      gradient as it is and clipped."""
     cell, delay, seed = check_cell(cell), check_delay(delay), check_seed(seed)
     init_scale = number(init_scale, "Init scale", *INIT_SCALE_RANGE)
     clip = number(clip, "Clip", 1e-6, CLIP_RANGE[1])
     forget_bias = number(forget_bias, "Forget bias", *FORGET_BIAS_RANGE)
-    torch.manual_seed(seed)
-    network = _network(cell, 32, forget_bias)
+    with SEEDING:
+        torch.manual_seed(seed)
+        network = _network(cell, 32, forget_bias)
     with torch.no_grad():
         network.cell.weight_hh_l0.mul_(init_scale)
     ids, answers = make_batch(delay, EVAL_SEQUENCES, np.random.default_rng(EVAL_SEED))
-    norms = gradient_norms(network, ids[0], int(answers[0]))
-    logits = network(one_hot(ids[:1]))
-    torch.nn.functional.cross_entropy(logits, torch.as_tensor(answers[:1])).backward()
-    total = torch.nn.utils.clip_grad_norm_(network.parameters(), math.inf).item()
+    x, y = one_hot(ids), torch.as_tensor(answers)
+    norms = gradients_through_time(network, ids[0], int(answers[0]))["h"]
+    clipped = gradients_through_time(network, ids[0], int(answers[0]), clip=clip)["h"]
+    torch.nn.functional.cross_entropy(network(x), y).backward()
+    total = math.sqrt(sum(p.grad.norm().item() ** 2 for p in network.parameters()))
+    weights = math.sqrt(sum(p.norm().item() ** 2 for p in network.parameters()))
     factor = min(1.0, clip / total) if total > 0 else 1.0
     return {"cell": cell, "delay": delay, "init_scale": init_scale, "clip": clip,
-            "grad_norms": norms, "clipped": [n * factor for n in norms],
-            "gradient_norm": total, "clipped_gradient_norm": total * factor}
+            "grad_norms": norms, "clipped": clipped, "gradient_norm": total,
+            "clipped_gradient_norm": total * factor, "weights_norm": weights,
+            "step_rate": STEP_RATE, "step_size": STEP_RATE * total,
+            "clipped_step_size": STEP_RATE * total * factor}

@@ -30,7 +30,8 @@ from models import registry
 from models.checks import choice, integer, number
 from models.lazy import no_grad, torch
 
-MAX_CHARS = 4000  # score_text reads at most this much
+MAX_CHARS = 4000  # score_text reads at most this much...
+MAX_BYTES = 12_000  # ...and this much UTF-8 (the GPT reads bytes: 4,000 emoji are 16,000 tokens)
 MAX_PROMPT = 4000  # a prompt's last characters read
 MAX_NEW = 1000  # characters (LSTM) or tokens (GPT) generated, at most
 MAX_SECONDS = 30.0  # one generation, at most
@@ -56,14 +57,15 @@ def check_model(model) -> str:
 def check_text(text, what: str = "text", limit: int = MAX_CHARS, keep: str = "start"
                ) -> tuple[str, str | None]:
     """The text to read, checked before any work: a string, not empty, at most `limit`
-    characters (a prompt keeps its end, with a notice; a text to score is refused). Control
-    characters (but newline and tab) are dropped and the text is normalised to NFC."""
+    characters and MAX_BYTES bytes of UTF-8 once normalised (a prompt keeps its end, with a
+    notice; a text to score is refused). Control characters (but newline and tab) are dropped
+    and the text is normalised to NFC."""
     if text is None or (isinstance(text, str) and not text.strip()):
         raise ValueError(f"Type some {what} first: it is empty.")
     if not isinstance(text, str):
         raise ValueError(f"The {what} must be a string, not {type(text).__name__}.")
     notice = None
-    if len(text) > limit:
+    if len(text) > limit:  # cut before normalising (which can lengthen a text threefold)...
         if keep == "start":
             raise ValueError(f"The {what} is {len(text):,} characters; at most {limit:,} are "
                              "read: paste a shorter passage.")
@@ -71,6 +73,15 @@ def check_text(text, what: str = "text", limit: int = MAX_CHARS, keep: str = "st
         notice = f"The {what} was longer than {limit:,} characters: the last {limit:,} were read."
     text = "".join(c for c in unicodedata.normalize("NFC", text)
                    if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs"))
+    size = len(text.encode("utf-8", "replace"))
+    if len(text) > limit or size > MAX_BYTES:  # ...and after
+        if keep == "start":
+            raise ValueError(f"The {what} is {len(text):,} characters, {size:,} bytes of "
+                             f"UTF-8; at most {limit:,} characters and {MAX_BYTES:,} bytes are "
+                             "read: paste a shorter passage.")
+        while len(text) > limit or len(text.encode("utf-8", "replace")) > MAX_BYTES:
+            text = text[len(text) // 4:]
+        notice = f"The {what} was too long: its last {len(text):,} characters were read."
     if not text.strip():
         raise ValueError(f"Type some {what} first: it has only control characters.")
     return text, notice
@@ -85,7 +96,12 @@ def lstm():
 @functools.cache
 def _lstm():
     from models.recurrent import char_lstm
-    return char_lstm.from_folder(Path(registry.scorer_source("shakespeare-lstm")))
+    folder = Path(registry.scorer_source("shakespeare-lstm"))
+    if not (folder / "model.safetensors").exists():
+        raise ValueError("The LSTM's weights are missing from this server "
+                         "(models/weights/shakespeare-lstm): models/training/"
+                         "train_shakespeare_lstm.py makes them.")
+    return char_lstm.from_folder(folder)
 
 
 def gpt():
@@ -190,13 +206,15 @@ def generate(prompt, temperature=0.8, max_new_tokens=200, seed=0):
     return _generate(prompt, temperature, n, seed)
 
 
-@no_grad
 def _generate(prompt: str, temperature: float, n: int, seed: int):
     from models.recurrent.char_lstm import START
     model = lstm()
     generator = torch.Generator().manual_seed(seed)
     ids = torch.tensor([model.encode(START + prompt)])  # (1, T)
-    logits, state = model(ids)
+    # No graph: a state carried from step to step would otherwise keep every step's graph.
+    # (Inside the body: a decorator would leave the generator's own steps with autograd on.)
+    with torch.no_grad():
+        logits, state = model(ids)
     out, start = [], time.perf_counter()
     for _ in range(n):
         index = _pick(logits[0, -1], temperature, generator)
@@ -204,7 +222,8 @@ def _generate(prompt: str, temperature: float, n: int, seed: int):
         yield "".join(out)
         if time.perf_counter() - start > MAX_SECONDS:
             return
-        logits, state = model(torch.tensor([[index]]), state)
+        with torch.no_grad():
+            logits, state = model(torch.tensor([[index]]), state)
 
 
 def continue_with_gpt(prompt, temperature=0.8, max_new_tokens=200, seed=0):
@@ -215,7 +234,6 @@ def continue_with_gpt(prompt, temperature=0.8, max_new_tokens=200, seed=0):
     return _gpt_generate(prompt, temperature, n, seed)
 
 
-@no_grad
 def _gpt_generate(prompt: str, temperature: float, n: int, seed: int):
     model, tokenizer = gpt()
     window = int(model.config.max_position_embeddings)
@@ -224,7 +242,8 @@ def _gpt_generate(prompt: str, temperature: float, n: int, seed: int):
     new, start = [], time.perf_counter()
     for _ in range(n):
         x = torch.tensor([(ids + new)[-window:]])  # (1, T)
-        logits = model(x, attention_mask=torch.ones_like(x)).logits[0, -1]
+        with torch.no_grad():
+            logits = model(x, attention_mask=torch.ones_like(x)).logits[0, -1]
         new.append(_pick(logits, temperature, generator))
         text = tokenizer.decode(new)
         yield text[:n]
@@ -245,6 +264,19 @@ def held_out() -> dict:
     return figures
 
 
+def facts() -> dict:
+    """What the tab says about the two models, read from their configs and training logs (json
+    only: no weights loaded)."""
+    import json
+    lstm_dir, gpt_dir = (Path(registry.scorer_source(k)) for k in MODELS[::-1])
+    lstm_config = json.loads((lstm_dir / "config.json").read_text())
+    gpt_config = json.loads((gpt_dir / "config.json").read_text())
+    gpt_log = json.loads((gpt_dir / "training_log.json").read_text())
+    return {"lstm_layers": lstm_config["n_layer"], "lstm_hidden": lstm_config["n_hidden"],
+            "lstm_vocab": len(lstm_config["vocab"]), "gpt_layers": gpt_config["n_layer"],
+            "gpt_width": gpt_config["n_embd"], "gpt_chars_per_token": gpt_log["chars_per_token"]}
+
+
 def excerpt(n: int = 600) -> str:
     """The start of the shipped held-out excerpt of Julius Caesar."""
     return EXCERPT.read_text(encoding="utf-8")[:n]
@@ -253,8 +285,18 @@ def excerpt(n: int = 600) -> str:
 # -- how far back, how fast ----------------------------------------------------------------------
 
 
-@functools.cache
 def context_curve() -> dict:
+    """`_context_curve()`, measured once per server (two first requests at once wait for one
+    measurement)."""
+    with _curve_lock:
+        return _context_curve()
+
+
+_curve_lock = threading.Lock()
+
+
+@functools.cache
+def _context_curve() -> dict:
     """For each k in CONTEXTS: the mean loss (nats per character) of both models on the same
     SCORED characters at POSITIONS places of the shipped held-out excerpt of Julius Caesar, given
     only the k characters before them (each window read afresh, from its start)."""
@@ -278,7 +320,6 @@ def step_times(lengths=TIMED_LENGTHS, repeats: int = 3) -> dict:
     and one transformer layer (causal self-attention and an MLP), whose T positions are computed
     together; the median of `repeats`. Sequential steps per layer: T against 1."""
     nn, W, B = torch.nn, TIMING_WIDTH, TIMING_BATCH
-    torch.manual_seed(0)
     recurrent = nn.LSTM(W, W, batch_first=True)
     attention = nn.TransformerEncoderLayer(W, 4, 4 * W, dropout=0.0, batch_first=True)
 

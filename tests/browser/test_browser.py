@@ -586,7 +586,7 @@ def test_recurrent_cells_unroll_race_and_face_the_gpt_on_a_phone(browser, app_ur
                 for cell in ("RNN", "LSTM", "GRU")}
     assert accuracy["LSTM"] >= 90 and accuracy["RNN"] < 40, status
     assert "the LSTM remembers" in status
-    wait_plot(page, "recurrent-gradients", "p.data.length === 3 && p.layout.yaxis.type === 'log'")
+    wait_plot(page, "recurrent-gradients", "p.data.length === 4 && p.layout.yaxis.type === 'log'")
     shot(page, "recurrent-race-phone")
     # exploding gradients come with the tab
     assert "grows by a factor" in page.locator("#recurrent-explode-text").inner_text()

@@ -51,7 +51,7 @@ def test_a_race_frame_from_a_race():
 def test_the_verdict_says_which_cell_remembers_and_why_truncation_cannot():
     race = rec.Race(delay=20, seed=0, truncate=5)
     state = race.record()
-    assert "no gradient reaches it" in tab.verdict(race, state)
+    assert "no gradient reaches the step that read it" in tab.verdict(race, state)
     race = rec.Race(delay=20, seed=0)
     state = {"step": 600, "cells": {"rnn": {"accuracy": 0.25}, "lstm": {"accuracy": 1.0},
                                     "gru": {"accuracy": 0.3}}}
@@ -73,8 +73,17 @@ def test_the_tab_keeps_its_race_until_a_setting_changes():
 def test_the_exploding_gradient_figure_and_its_sentence():
     result, fig, text = tab.gradient_through_time("rnn", 20, 0, 4.0)
     fig = load(fig)
-    assert [t.name for t in fig.data] == ["no clipping", "clipped to 1"]
+    assert [t.name for t in fig.data] == ["as it is", "clipped to 1 at every step"]
     assert "grows by a factor" in text and result["clipped_gradient_norm"] == pytest.approx(1)
+    assert f"**{result['clipped_step_size']:.3g}** clipped" in text
+    _, _, text = tab.gradient_through_time("rnn", 30, 0, 0.5)  # small weights: it vanishes
+    assert "shrinks by a factor of" in text
+
+
+def test_the_growth_of_a_gradient_in_words():
+    assert tab._factor(100.0, 1.0) == "grows by a factor of **100**"
+    assert tab._factor(0.001, 1.0) == "shrinks by a factor of **1e+03**"
+    assert "vanishes entirely" in tab._factor(0.0, 1.0)
 
 
 def test_surprise_is_coloured_per_character_and_escaped():

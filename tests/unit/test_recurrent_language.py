@@ -109,3 +109,27 @@ def test_step_times_time_both_layers_at_each_length():
     assert timed["lengths"] == [8, 16]
     assert all(t > 0 for t in timed["lstm"] + timed["transformer"])
     assert timed["parameters"]["lstm"] == 4 * (2 * 256 * 256 + 2 * 256)
+
+
+def test_generation_builds_no_graph(monkeypatch):
+    """A state carried from step to step with autograd on would keep every step's graph."""
+    model = lang.lstm()
+    seen = []
+    forward = model.forward
+
+    def watched(*args, **kwargs):
+        seen.append(torch.is_grad_enabled())
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(model, "forward", watched)
+    list(lang.generate("ROMEO.\n", 0.8, 5, 0))
+    assert seen and not any(seen)
+
+
+@pytest.mark.parametrize("text", ["\ufb2c" * 2000, "🙂" * 3001])
+def test_a_text_too_long_once_normalised_or_in_bytes_is_refused(text):
+    assert len(text) <= lang.MAX_CHARS
+    with pytest.raises(ValueError, match="at most 4,000 characters and 12,000 bytes"):
+        lang.score_text(text, "shakespeare-gpt")
+    prompt, notice = lang.check_text(text * 3, "prompt", lang.MAX_PROMPT, keep="end")
+    assert len(prompt.encode()) <= lang.MAX_BYTES and notice
