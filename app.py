@@ -87,11 +87,15 @@ def _build() -> gr.Blocks:
 # the tab without firing it). A visitor's click on a tab writes it in the address, so that a
 # reload or a copied link opens the tab that was showing. Neither inside someone else's page
 # (a <gradio-app src=...>).
+# A tab chosen writes ?tab=<slug> into the address, and an address's ?tab= opens that tab. A row
+# too narrow for every tab puts the rest in gradio's "More tabs" menu, whose buttons are not
+# role=tab: both are looked for.
 TAB_JS = """() => {
   if (document.querySelector("gradio-app[src]")) return;
   const titles = TITLES;
+  const TABS = "button[role=tab], .overflow-dropdown button";
   document.addEventListener("click", (event) => {
-    const button = event.target.closest && event.target.closest("button[role=tab]");
+    const button = event.target.closest && event.target.closest(TABS);
     const slug = button && Object.keys(titles).find(s => titles[s] === button.innerText.trim());
     const query = new URLSearchParams(window.location.search);
     if (!slug || query.get("tab") === slug) return;
@@ -101,11 +105,15 @@ TAB_JS = """() => {
   const slug = new URLSearchParams(window.location.search).get("tab");
   const title = titles[slug];
   if (!title) return;
-  let tries = 0;
+  let tries = 0, opened = false;
   const timer = setInterval(() => {
-    const tab = [...document.querySelectorAll("button[role=tab]")]
-      .find(b => b.innerText.trim() === title);
+    const tab = [...document.querySelectorAll(TABS)].find(b => b.innerText.trim() === title);
+    const more = document.querySelector("button[aria-label='More tabs']");
     if (tab) tab.click();
+    else if (more && !opened && document.querySelector("button[role=tab]")) {
+      more.click();  // the tab is in the menu: open it, and click it on the next tick
+      opened = true;
+    }
     if (tab || ++tries > 150) clearInterval(timer);
   }, 100);
 }"""

@@ -21,6 +21,17 @@ def page(browser, app_url):
     page.close()
 
 
+def open_tab(page, name):
+    """Click a tab by its name, as a visitor would: in the row, or in gradio's "More tabs" menu
+    when the row is too narrow for every tab."""
+    tab = page.get_by_role("tab", name=name)
+    if tab.count() and tab.first.is_visible():
+        tab.first.click()
+        return
+    page.get_by_role("button", name="More tabs").click()
+    page.locator(".overflow-dropdown button", has_text=name).click()
+
+
 def wait_plot(page, elem_id, condition, timeout=30_000):
     """Wait until the plotly div in #elem_id meets `condition` (JavaScript on `p`): gr.Plot
     re-mounts on each update, so for a moment there may be no div at all."""
@@ -160,7 +171,7 @@ def test_inside_the_cnn_on_a_drawing_and_a_dreamed_digit(page):
 
 
 def test_activations_tab_redraws_when_a_function_is_added(page):
-    page.get_by_role("tab", name="Activation functions").click()
+    open_tab(page, "Activation functions")
     page.wait_for_selector("#act-plot .js-plotly-plot", timeout=20_000)
     page.locator("#act-functions label", has_text="GELU").click()
     page.wait_for_function(
@@ -179,7 +190,7 @@ def generated_text(page):
 
 
 def test_generation_tab_streams_text_and_steps(page):
-    page.get_by_role("tab", name="Text generation").click()
+    open_tab(page, "Text generation")
     page.fill("#gen-prompt textarea", "JULIET.\nO Romeo, Romeo,")
     page.wait_for_function(  # the odds follow the prompt without generating
         "() => document.querySelector('#gen-chart').textContent.includes('after your prompt')",
@@ -214,7 +225,7 @@ def test_generation_tab_streams_text_and_steps(page):
 
 
 def test_sentiment_tab_verdict_words_and_compare(page):
-    page.get_by_role("tab", name="Sentiment").click()
+    open_tab(page, "Sentiment")
     page.fill("#sent-text textarea", "The plot was dull, but the acting was wonderful.")
     page.wait_for_function(
         "() => { const h = document.querySelector('#sent-label h2');"
@@ -241,7 +252,7 @@ def test_sentiment_tab_verdict_words_and_compare(page):
 
 
 def test_attention_tab_heatmap_overview_and_focus(page):
-    page.get_by_role("tab", name="Attention").click()
+    open_tab(page, "Attention")
     page.wait_for_selector("#att-heatmap .js-plotly-plot", timeout=30_000)
     page.wait_for_selector("#att-overview .js-plotly-plot", timeout=30_000)
     assert "sentiment-minilm" in page.locator("#att-message").inner_text()
@@ -266,7 +277,7 @@ def test_attention_tab_heatmap_overview_and_focus(page):
 
 
 def test_tokens_tab_tokenizes_builds_a_word_and_maps_meanings(page):
-    page.get_by_role("tab", name="Tokens & embeddings").click()
+    open_tab(page, "Tokens & embeddings")
     page.wait_for_selector("#tok-playground .np-token", timeout=30_000)
     page.fill("#tok-text textarea", "Juliet 😍")
     page.wait_for_function(  # three tokenizers side by side, the emoji as bytes in the GPT's
@@ -296,7 +307,7 @@ def test_tokens_tab_tokenizes_builds_a_word_and_maps_meanings(page):
 
 
 def test_quantization_tab_bits_integers_and_a_real_model(page):
-    page.get_by_role("tab", name="Quantization").click()
+    open_tab(page, "Quantization")
     page.wait_for_selector("#q-formats table", timeout=30_000)
     page.fill("#q-value textarea, #q-value input", "65520")
     page.wait_for_function("() => document.querySelector('#q-formats').innerText"
@@ -338,7 +349,7 @@ def plot_title(page, elem_id) -> str:
 
 
 def test_inside_tab_follows_a_prompt_a_head_and_a_knock_out(page):
-    page.get_by_role("tab", name="Inside a GPT").click()
+    open_tab(page, "Inside a GPT")
     page.wait_for_selector("#in-attention .js-plotly-plot", timeout=30_000)
     page.fill("#in-text textarea", "JULIET.\nO Romeo, Romeo, wherefore art thou Romeo?")
     page.wait_for_function(
@@ -382,7 +393,7 @@ def boundary_z(page) -> str:
 
 
 def test_learning_tab_descends_trains_pauses_steps_and_resets(page):
-    page.get_by_role("tab", name="Learning").click()
+    open_tab(page, "Learning")
     page.wait_for_selector("#hill-map .js-plotly-plot", timeout=20_000)
     page.wait_for_function("() => document.querySelector('#train-status')"
                            ".innerText.includes('Step 0')", timeout=20_000)
@@ -648,10 +659,16 @@ def test_the_address_is_written_by_the_tab_that_shows(browser, app_url):
         with pytest.raises(PlaywrightTimeout):  # waits for the rewrite, which must not come
             page.wait_for_function("() => location.search.includes('learning')",
                                    timeout=6_000)
-    page.get_by_role("tab", name="Attention").click()
+    open_tab(page, "Attention")
     page.wait_for_function("() => location.search === '?tab=attention'", timeout=10_000)
     page.reload()
     page.wait_for_function("() => [...document.querySelectorAll('button[role=tab]')]"
                            ".find(b => b.innerText.trim() === 'Attention')"
                            "?.getAttribute('aria-selected') === 'true'", timeout=30_000)
+    page.close()
+    # On a phone most tabs are in gradio's "More tabs" menu: an address still opens its tab.
+    page = browser.new_page(viewport={"width": 375, "height": 900})
+    page.goto(f"{app_url}/?tab=quantization")
+    page.wait_for_selector("#q-qat .js-plotly-plot", timeout=60_000)
+    assert page.locator("#q-qat").is_visible()
     page.close()
