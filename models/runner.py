@@ -1,14 +1,15 @@
 """One way to train live: every demo that trains a model in front of the learner (the Learning
-tab's network and transformer now; the recurrent networks, GANs and transfer learning to come)
+tab's network and transformer, the recurrent networks; GANs and transfer learning to come)
 trains it through `live`.
 
 A run is anything with `steps`, `status`, `stopped`, `lock` (held while its weights change) and
-`record()` (its state now, as a dict). `live` trains it in paced frames: `train_one()` as often
-as fits in `share` of each frame, then a pause for the rest, so that other visitors stay served;
-it yields `record()` (plus "steps_per_second"; taken in the worker thread, under the lock) once
-a frame and once at the end, and stops at its step cap, its time cap ("capped"), a divergence,
-or `run.stopped` (Pause, Reset, a new run). It is an async generator: the stream's task being
-cancelled (the page closed, Reset pressed) ends it at its next await, and its slot is given back.
+`record()` (its state now, as a dict); `Playable` gives it Pause and Stop. `live` trains it in
+paced frames: `train_one()` as often as fits in `share` of each frame, then a pause for the
+rest, so that other visitors stay served; it yields `record()` (plus "steps_per_second"; taken
+in the worker thread, under the lock) once a frame and once at the end, and stops at its step
+cap, its time cap ("capped"), a divergence, or `run.stopped` (Pause, Reset, a new run). It is an
+async generator: the stream's task being cancelled (the page closed, Reset pressed) ends it at
+its next await, and its slot is given back.
 
 The server-wide budget: at most SLOTS runs train at once (default: the cores this process may
 use; the environment variable NP_TRAINING_SLOTS sets another). A run past it waits in line,
@@ -31,6 +32,24 @@ TRAIN_SHARE = 0.4  # ...training only this share of the time, so other visitors 
 WAIT_SECONDS = 0.5  # a waiting run says its place in line this often
 # The cores this process may use (a container's limit, not the host's count).
 SLOTS = max(1, int(os.environ.get("NP_TRAINING_SLOTS") or len(os.sched_getaffinity(0))))
+
+
+class Playable:
+    """What every live run does alike when a visitor presses Pause or starts afresh (it has
+    `stopped`, `status` and `lock`, as `live` needs)."""
+
+    def stop(self):
+        """End a run in progress (in another thread) at its next frame, without a last frame:
+        what it trained has been replaced."""
+        self.stopped = True
+
+    def pause(self):
+        """Stop a run in progress and wait until its current chunk of steps is done, so that
+        what is drawn next is where it stopped (about FRAME_SECONDS at most)."""
+        self.stopped = True
+        with self.lock:
+            if self.status in ("training", "waiting"):
+                self.status = "paused"
 
 
 class Line:

@@ -636,7 +636,7 @@ SETTINGS = Schema(
 LIVE_SETTINGS = ("learning_rate", "batch_size", "regularization", "regularization_rate")
 
 
-class Training:
+class Training(runner.Playable):
     """One network learning one data set by mini-batch gradient descent.
 
     The network: the chosen input features of each point -> Linear -> f1 -> ... -> Linear ->
@@ -696,19 +696,6 @@ class Training:
         # arrives in another.
         self.lock = threading.RLock()
         self.record()
-
-    def stop(self):
-        """End a run in progress (in another thread) at its next frame, without a last frame:
-        the network it trained has been replaced."""
-        self.stopped = True
-
-    def pause(self):
-        """Stop a run in progress and wait until its current chunk of steps is done, so that
-        what is drawn next is where it stopped (about runner.FRAME_SECONDS at most)."""
-        self.stopped = True
-        with self.lock:
-            if self.status in ("training", "waiting"):
-                self.status = "paused"
 
     def inputs(self, x):
         """(N, 2) points -> (N, features): the chosen features of each point."""

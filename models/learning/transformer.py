@@ -161,7 +161,7 @@ def _model(task: Task, layers: int, heads: int):
     return Model()
 
 
-class Run:
+class Run(runner.Playable):
     """One tiny transformer learning one task by AdamW on fresh random batches."""
 
     def __init__(self, task: str = "repeat", layers: int = 2, heads: int = 2, seed: int = 0,
@@ -184,15 +184,6 @@ class Run:
         self.stopped = False
         self.lock = threading.RLock()
         self.record()
-
-    def stop(self):
-        self.stopped = True
-
-    def pause(self):
-        self.stopped = True
-        with self.lock:
-            if self.status in ("training", "waiting"):
-                self.status = "paused"
 
     def _loss(self, logits, tokens, learnable):
         """Mean next-token cross-entropy over the predictions that can be right."""

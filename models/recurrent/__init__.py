@@ -320,7 +320,7 @@ class Settings:
     forget_bias: float
 
 
-class Run:
+class Run(runner.Playable):
     """One cell learning the memory task by Adam on fresh random batches."""
 
     def __init__(self, cell="lstm", delay=20, hidden=32, seed=0, clip=0.0, truncate=0,
@@ -400,21 +400,12 @@ class Run:
             return unroll_module(self.network.cell,
                                  "".join(ALPHABET[i] for i in self.probe[0]))
 
-    def stop(self):
-        self.stopped = True
-
-    def pause(self):
-        self.stopped = True
-        with self.lock:
-            if self.status in ("training", "waiting"):
-                self.status = "paused"
-
     def run(self, steps: int) -> AsyncIterator[dict]:
         """Train on the shared runner: paced frames of states (see models/runner.py)."""
         return runner.live(self, integer(steps, "Steps", 1, MAX_STEPS), self.step, MAX_SECONDS)
 
 
-class Race:
+class Race(runner.Playable):
     """Several cells, one Run each with the same settings, trained side by side: one step of
     each per step, on the same batches (the same seed), so that what differs is the cell."""
 
@@ -442,15 +433,6 @@ class Race:
         with self.lock:
             return {"step": self.steps, "status": self.status,
                     "cells": {c: r.record() for c, r in self.runs.items()}}
-
-    def stop(self):
-        self.stopped = True
-
-    def pause(self):
-        self.stopped = True
-        with self.lock:
-            if self.status in ("training", "waiting"):
-                self.status = "paused"
 
     def run(self, steps: int) -> AsyncIterator[dict]:
         return runner.live(self, integer(steps, "Steps", 1, MAX_STEPS), self.step, MAX_SECONDS)
