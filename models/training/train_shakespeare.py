@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import time
 from pathlib import Path
@@ -23,6 +22,8 @@ from pathlib import Path
 import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+from models.training.shakespeare_data import read_plays, warmup_cosine
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "models" / "weights" / "shakespeare-gpt"
@@ -88,9 +89,7 @@ def main():
     random.seed(args.seed)
     torch.manual_seed(args.seed)
 
-    files = sorted(Path(args.plays).glob("*.txt"))
-    texts = {f.name: f.read_text(encoding="utf-8", errors="replace") for f in files}
-    val_text = texts.pop(args.val_play)
+    texts, val_text = read_plays(args.plays, args.val_play)
     print(f"{len(texts)} texts for training ({sum(map(len, texts.values())):,} chars), "
           f"held out {args.val_play} ({len(val_text):,} chars)", flush=True)
 
@@ -122,10 +121,7 @@ def main():
     warmup = max(1, args.steps // 20)
 
     def lr_at(step):  # linear warm-up, then cosine decay to a tenth
-        if step < warmup:
-            return args.lr * (step + 1) / warmup
-        progress = (step - warmup) / max(1, args.steps - warmup)
-        return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+        return warmup_cosine(step, args.lr, args.steps, warmup)
 
     log = {"step": [], "train_loss": [], "eval_step": [], "val_nats_per_char": []}
     g = torch.Generator().manual_seed(args.seed)

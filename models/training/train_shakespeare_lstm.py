@@ -36,6 +36,7 @@ from models.recurrent.char_lstm import (
     from_folder,
     nats_per_char,
 )
+from models.training.shakespeare_data import read_plays, warmup_cosine
 
 
 def main():
@@ -48,9 +49,9 @@ def main():
     p.add_argument("--dropout", type=float, default=0.2)
     p.add_argument("--seq-len", type=int, default=128)
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--steps", type=int, default=4000)
     p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--eval-every", type=int, default=250)
+    p.add_argument("--eval-every", type=int, default=500)
     p.add_argument("--min-count", type=int, default=5, help="rarer characters become unknown")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
@@ -59,9 +60,7 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
-    files = sorted(Path(args.plays).glob("*.txt"))
-    texts = {f.name: f.read_text(encoding="utf-8", errors="replace") for f in files}
-    held_out = texts.pop(args.val_play)
+    texts, held_out = read_plays(args.plays, args.val_play)
     text = "\n\n".join(texts.values())
     cut = int(len(text) * 0.9)
     train_text, val_text = text[:cut], text[cut:]
@@ -88,10 +87,7 @@ def main():
     warmup = max(1, args.steps // 50)
 
     def lr_at(step):  # linear warm-up, then cosine decay to a tenth
-        if step < warmup:
-            return args.lr * (step + 1) / warmup
-        progress = (step - warmup) / max(1, args.steps - warmup)
-        return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+        return warmup_cosine(step, args.lr, args.steps, warmup)
 
     log = {"step": [], "train_loss": [], "eval_step": [], "val_nats_per_char": []}
     best, state, running, t0 = math.inf, None, None, time.time()
