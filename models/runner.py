@@ -95,6 +95,10 @@ class Line:
 
 LINE = Line()
 
+# torch initialises a module from its global random generator: two requests seeding it at once
+# would draw each other's numbers, so every live run's seeding and building holds this lock.
+SEEDING = threading.Lock()
+
 
 def _train_for(run, train_one: Callable[[], object], end: int, seconds: float) -> dict:
     """Steps until `seconds` pass, the cap, a stop or a divergence; then the run's state (in a

@@ -119,9 +119,7 @@ def check_sequence(sequence) -> str:
     return sequence
 
 
-# torch initialises a module from its global random generator: two requests seeding it at once
-# would draw each other's numbers, so seeding and building hold this lock.
-SEEDING = threading.Lock()
+SEEDING = runner.SEEDING
 
 
 def torch_cell(cell: str, n_in: int, hidden: int, seed: int):
