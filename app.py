@@ -27,6 +27,7 @@ from demos import (  # noqa: E402
     activations,
     attention,
     digits,
+    gans,
     generation,
     gpt,
     gradio_internals,
@@ -37,8 +38,8 @@ from demos import (  # noqa: E402
     tokens,
 )
 
-DEMOS = [m.DEMO for m in (digits, activations, learning, recurrent, tokens, generation, gpt,
-                          sentiment, attention, quantization)]
+DEMOS = [m.DEMO for m in (digits, activations, learning, recurrent, gans, tokens, generation,
+                          gpt, sentiment, attention, quantization)]
 
 HEADER = """
 # 🧠 Neural Playground

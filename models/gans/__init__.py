@@ -234,7 +234,7 @@ class PlaneRun(runner.Playable):
         self.real_eval = sample_real(s.distribution, EVAL, fixed, s.points)
         self.noise_eval = fixed.uniform(-1, 1, (EVAL, Z_DIM))
         self.steps = 0
-        self.losses = (math.nan, math.nan)  # the last step's (G, D)
+        self.losses = (None, None)  # the last step's (G, D); none before the first
         self.history: list[dict] = []
         self.status = "ready"
         self.stopped = False

@@ -185,7 +185,7 @@ LIVE_WIDTH = 32
 LIVE_BATCH = 32
 MAX_STEPS = 3000  # per Play
 MAX_SECONDS = 60.0  # per Play
-LR_RANGE = (1e-5, 1e-2)
+LR_RANGE = (1e-5, 0.05)
 SHOWN = 16  # samples drawn from fixed noise each frame
 LIVE_CENSUS = 200  # ...and read by the CNN for the histogram
 LIVE_NOISE_SEED = 7
@@ -193,14 +193,31 @@ LIVE_NOISE_SEED = 7
 SETTINGS = Schema(
     Setting("steps", 600, "Steps per Play", lambda v: integer(v, "Steps", 1, MAX_STEPS),
             control="number", range=(1, MAX_STEPS), step=1),
-    Setting("lr_generator", 5e-4, "Forger's (G) learning rate",
+    Setting("lr_generator", 5e-3, "Forger's (G) learning rate",
             lambda v: number(v, "The forger's learning rate", *LR_RANGE), control="number",
             range=LR_RANGE),
-    Setting("lr_discriminator", 5e-4, "Judge's (D) learning rate",
+    Setting("lr_discriminator", 1e-3, "Judge's (D) learning rate",
             lambda v: number(v, "The judge's learning rate", *LR_RANGE), control="number",
             range=LR_RANGE),
     Setting("seed", 0, "Seed", check_seed, control="number", range=(0, 2 ** 31 - 1), step=1),
 )
+
+
+def diversity(images: np.ndarray) -> float:
+    """How different samples are from each other: the mean distance between consecutive
+    pairs of them (pixels in [0, 1], Euclidean, as the nearest training digit's). Collapse
+    drives it towards 0."""
+    flat = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
+    half = len(flat) // 2
+    return float(np.linalg.norm(flat[:half] - flat[half:2 * half], axis=1).mean())
+
+
+@lru_cache(maxsize=1)
+def real_diversity() -> float:
+    """The same for LIVE_CENSUS training digits: what a forger that covers them all reaches."""
+    images, _ = training_digits()
+    picked = np.random.default_rng(0).choice(len(images), LIVE_CENSUS, replace=False)
+    return diversity(images[picked] / 255.0)
 
 
 @dataclass(frozen=True)
@@ -237,7 +254,7 @@ class DigitRun(runner.Playable):
         self.torch_rng = torch.Generator().manual_seed(s.seed)
         self.fixed = torch.from_numpy(noise(LIVE_NOISE_SEED, LIVE_CENSUS, LIVE_Z))
         self.steps = 0
-        self.losses = (math.nan, math.nan)
+        self.losses = (None, None)  # the last step's (G, D); none before the first
         self.history: list[dict] = []
         self.status = "ready"
         self.stopped = False
@@ -303,13 +320,15 @@ class DigitRun(runner.Playable):
             entry = {"step": self.steps, "loss_g": loss_g, "loss_d": loss_d,
                      "class_histogram": histogram.tolist(),
                      "confident": float(confident.mean()),
-                     "classes_present": int((histogram > 0).sum())}
+                     "classes_present": int((histogram > 0).sum()),
+                     "diversity": diversity(images)}
             if not self.history or self.history[-1]["step"] != self.steps:
                 self.history.append(entry)
             return {**entry, "status": self.status, "samples": images[:SHOWN],
                     "cnn": [{"digit": int(d), "confidence": float(c)}
                             for d, c in zip(read["digits"][:SHOWN], read["confidence"][:SHOWN])],
-                    "all_read": counts.tolist(), "history": list(self.history)}
+                    "all_read": counts.tolist(), "real_diversity": real_diversity(),
+                    "history": list(self.history)}
 
     def run(self, steps: int) -> AsyncIterator[dict]:
         return runner.live(self, integer(steps, "Steps", 1, MAX_STEPS), self.step, MAX_SECONDS)

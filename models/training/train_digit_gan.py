@@ -157,7 +157,7 @@ def main():
                  "n_train": len(train_idx), "n_validation": len(val_idx),
                  "n_test": len(test_idx), "seed": args.seed,
                  "command": "python -m models.training.train_digit_gan " + args.data})
-    configs = {}
+    config_path = OUT / "config.json"
     for name, classes in (("unconditional", 0), ("conditional", 10)):
         if args.only and name != args.only:
             continue
@@ -169,7 +169,6 @@ def main():
         g = result["generator"]
         save_file({k: v.contiguous() for k, v in g.state_dict().items()},
                   OUT / f"{name}.safetensors")
-        configs[name] = config.asdict()
         # As many samples as held-out digits: the distance's bias depends on the count.
         test = judge(g, test_features, seed=2, n=len(test_idx))
         # The floor: the same distance from as many real training digits, chosen at random.
@@ -179,11 +178,10 @@ def main():
         meta[name] = {"best_epoch": result["best_epoch"], "epochs": args.epochs,
                       "lr": args.lr, "batch": args.batch, "log": log, "test": test}
         print(name, json.dumps(test), flush=True)
-    config_path = OUT / "config.json"
-    old = json.loads(config_path.read_text()) if config_path.exists() else {}
-    config_path.write_text(json.dumps({**old, **configs}, indent=1) + "\n")
-    meta_path.write_text(json.dumps(meta, indent=1) + "\n")
-
+        # Written after each generator, so that one can be re-trained alone (--only).
+        configs = json.loads(config_path.read_text()) if config_path.exists() else {}
+        config_path.write_text(json.dumps({**configs, name: config.asdict()}, indent=1) + "\n")
+        meta_path.write_text(json.dumps(meta, indent=1) + "\n")
 
 if __name__ == "__main__":
     main()

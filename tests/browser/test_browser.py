@@ -614,6 +614,47 @@ def test_recurrent_cells_unroll_race_and_face_the_gpt_on_a_phone(browser, app_ur
     page.close()
 
 
+def test_gans_plane_digits_and_a_live_forger_on_a_phone(browser, app_url):
+    page = browser.new_page(viewport={"width": 375, "height": 900})
+    page.goto(f"{app_url}/gans")
+    wait_plot(page, "gan-plane", "p.data.length === 6")  # heatmap, grid, real, arrows x2, fakes
+    # the plane, with its defaults: the fakes come to the four Gaussians
+    press(page, "#gan-play")
+    page.wait_for_function("() => /Step 1,500:/.test(document.querySelector('#gan-status')"
+                           ".innerText)", timeout=120_000)
+    status = page.locator("#gan-status").inner_text()
+    distance = float(re.search(r"Distance to the real data ([0-9.]+)", status).group(1))
+    assert distance < 0.3 * 0.678, status  # from 0.678 at step 0
+    shot(page, "gans-plane-phone")
+    # a distribution drawn by clicking on the plane
+    page.locator("#gan-distribution input").click()
+    page.get_by_role("option", name="Drawn by you").click()
+    page.wait_for_function("() => document.querySelector('#gan-status').innerText"
+                           ".includes('at least 5 are needed')", timeout=20_000)
+    page.get_by_text("Draw your own distribution").click()
+    page.locator("#gan-click input").check()
+    box = page.locator("#gan-plane .nsewdrag").first.bounding_box()
+    for i in range(6):
+        page.mouse.click(box["x"] + box["width"] * (0.3 + 0.08 * i), box["y"] + box["height"] * 0.3)
+        page.wait_for_timeout(400)
+    page.wait_for_function("() => document.querySelector('#gan-status').innerText"
+                           ".includes('Step 0')", timeout=20_000)
+    # the shipped digits, each read by the CNN beside its nearest training digit
+    page.wait_for_selector("#gan-gallery .thumbnail-item, #gan-gallery button img",
+                           timeout=60_000)
+    assert "read by the CNN" in page.locator("#gan-made-text").inner_text()
+    wait_plot(page, "gan-census", "p.data[0].y.length === 10")
+    # a small digit GAN trained live
+    press(page, "#gan-live-step")
+    page.wait_for_function("() => document.querySelector('#gan-live-status').innerText"
+                           ".includes('Step 1:')", timeout=30_000)
+    wait_plot(page, "gan-live-samples", "p.data[0].z.length === 4 * 29 - 1")
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+    assert widths[0] <= widths[1]
+    shot(page, "gans-phone")
+    page.close()
+
+
 # -- links a hostile visitor could send (issue 27) --------------------------------------------
 
 EVIL_LINK = '<a href="//evil.example">Log in again</a>'

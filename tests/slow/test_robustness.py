@@ -66,6 +66,12 @@ NORMAL = {
     "/score_both": dict(text="Friends, Romans"),
     "/lstm_generate": dict(prompt="ROMEO.\n", temperature=0.8, max_new_tokens=3, seed=0),
     "/gpt_continue": dict(prompt="ROMEO.\n", temperature=0.8, max_new_tokens=3, seed=0),
+    "/train_gan_2d": dict(distribution="ring", steps=3, lr_generator=0.001,
+                          lr_discriminator=0.001, d_steps=1, loss="minimax", seed=0),
+    "/generate_digits": dict(n=2, seed=0, digit=None),
+    "/walk_digits": dict(seed_a=0, seed_b=1, digit=3),
+    "/digit_census": dict(seed=0),
+    "/train_digit_gan": dict(steps=2, lr_generator=0.001, lr_discriminator=0.001, seed=0),
 }
 STRINGS = ["", " ", "\x00", "\x00abc\x07", "🙂" * 50, "مرحبا بالعالم", "<script>alert(1)</script>",
            "x" * 1_000_000]
@@ -141,7 +147,10 @@ TEXT_FIELDS = [("/generate_text", "prompt"), ("/next_token_distribution", "promp
                ("/unroll", "cell"), ("/unroll", "sequence"), ("/train_recurrent", "cell"),
                ("/train_race", "cells"), ("/gradient_through_time", "cell"),
                ("/score_text", "text"), ("/score_text", "model"), ("/score_both", "text"),
-               ("/lstm_generate", "prompt"), ("/gpt_continue", "prompt")]
+               ("/lstm_generate", "prompt"), ("/gpt_continue", "prompt"),
+               ("/train_gan_2d", "distribution"), ("/train_gan_2d", "loss"),
+               ("/train_gan_2d", "points"), ("/generate_digits", "digit"),
+               ("/walk_digits", "digit")]
 
 
 @pytest.mark.parametrize("api, field", TEXT_FIELDS)
@@ -173,14 +182,20 @@ NUMBER_FIELDS = [("/generate_text", f) for f in ("temperature", "max_new_tokens"
     ("/train_race", "delay"), ("/train_race", "steps")] + [
     ("/gradient_through_time", f) for f in ("delay", "seed", "init_scale")] + [
     ("/lstm_generate", f) for f in ("temperature", "max_new_tokens", "seed")] + [
-    ("/gpt_continue", "max_new_tokens")]
+    ("/gpt_continue", "max_new_tokens")] + [
+    ("/train_gan_2d", f) for f in ("steps", "lr_generator", "lr_discriminator", "d_steps",
+                                   "seed")] + [
+    ("/generate_digits", f) for f in ("n", "seed", "digit")] + [
+    ("/walk_digits", "seed_a"), ("/walk_digits", "seed_b"), ("/digit_census", "seed")] + [
+    ("/train_digit_gan", f) for f in ("steps", "lr_generator", "lr_discriminator", "seed")]
 
 
 @pytest.mark.parametrize("api, field", NUMBER_FIELDS)
 def test_wrong_numbers(client, digit_png, api, field):
     for value in NUMBERS:
-        if field == "steps" and value is None and api in ("/train_transformer",
-                                                         "/train_recurrent", "/train_race"):
+        if field == "steps" and value is None and api in (
+                "/train_transformer", "/train_recurrent", "/train_race", "/train_gan_2d",
+                "/train_digit_gan"):
             continue  # the default budget, a Play of many seconds: tests/unit test it
         check(client, api, {**NORMAL[api], field: value})
     still_normal(client, digit_png, api)
