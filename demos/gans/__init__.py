@@ -185,8 +185,9 @@ def status_text(run: gans.PlaneRun, state: dict) -> str:
         head = (f"Step {state['step']:,}: forger's loss {state['loss_g']:.3f}, judge's "
                 f"{state['loss_d']:.3f}.")
     closeness = state["distance"] / max(state["floor"], 1e-9)
-    verdict = ("the fakes are spread as the real data is." if closeness < 1.5 else
-               "close, not there yet." if closeness < 3 else "far from the real data.")
+    verdict = ("the fakes are spread as the real data is." if closeness < 2 else
+               "close: the clouds overlap, the details differ." if closeness < 4 else
+               "far from the real data.")
     text = (f"{head}  \nDistance to the real data **{state['distance']:.3f}** "
             f"(the floor, two samples of the real data: {state['floor']:.3f}): {verdict}")
     if s.loss == "minimax" and state["step"] > 0:

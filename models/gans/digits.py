@@ -91,7 +91,8 @@ def noise(seed: int, n: int, z_dim: int) -> np.ndarray:
 
 
 @no_grad
-def _make(z: np.ndarray, digit: int | None) -> np.ndarray:
+def make(z: np.ndarray, digit: int | None) -> np.ndarray:
+    """The shipped generator's images (N, 28, 28) in [0, 1] for noise z (N, z_dim)."""
     g = generator(digit is not None)
     labels = None if digit is None else torch.full((len(z),), digit, dtype=torch.long)
     from models.gans.networks import to_image
@@ -116,7 +117,7 @@ def generate(n=16, seed=0, digit=None) -> dict:
     conditional one, asked for that digit): see `judged`."""
     n, seed, digit = check_n(n), check_seed(seed), check_digit(digit)
     z = noise(seed, n, generator(digit is not None).config.z_dim)
-    return {**judged(_make(z, digit)), "digit": digit, "seed": seed}
+    return {**judged(make(z, digit)), "digit": digit, "seed": seed}
 
 
 def walk(seed_a=0, seed_b=1, digit=None, frames: int = WALK_FRAMES) -> dict:
@@ -133,7 +134,7 @@ def walk(seed_a=0, seed_b=1, digit=None, frames: int = WALK_FRAMES) -> dict:
         z = (1 - t) * a + t * b
     else:
         z = (np.sin((1 - t) * angle) * a + np.sin(t * angle) * b) / math.sin(angle)
-    return {**judged(_make(z.astype(np.float32), digit)), "t": t.ravel().tolist()}
+    return {**judged(make(z.astype(np.float32), digit)), "t": t.ravel().tolist()}
 
 
 @lru_cache(maxsize=16)
@@ -143,7 +144,7 @@ def census(seed=0, digit=None, n: int = CENSUS) -> dict:
     the share read as the digit asked for ("as_asked")."""
     seed, digit = check_seed(seed), check_digit(digit)
     z = noise(seed, n, generator(digit is not None).config.z_dim)
-    images = np.concatenate([_make(z[i:i + 500], digit) for i in range(0, n, 500)])
+    images = np.concatenate([make(z[i:i + 500], digit) for i in range(0, n, 500)])
     read = referee.read(images)
     counts = np.bincount(read["digits"], minlength=10)
     result = {"n": n, "histogram": counts.tolist(),

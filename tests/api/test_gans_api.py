@@ -36,10 +36,13 @@ def test_train_gan_2d_learns_a_drawn_distribution(client):
     assert numbers["step"] == 5
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(distribution="spiral"), "Unknown distribution"), (dict(loss="hinge"), "Unknown loss"),
-    (dict(d_steps=11), "between 1 and 10"), (dict(lr_generator=0), "between"),
-    (dict(distribution="drawn"), "at least 5 points")])
+@pytest.mark.parametrize("kwargs, message", [  # gradio's own checks come first, or ours
+    (dict(distribution="spiral"), "not in the list of choices"),
+    (dict(loss="hinge"), "not in the list of choices"),
+    (dict(d_steps=11), "greater than maximum value 10"),
+    (dict(lr_generator=0), "less than minimum"),
+    (dict(distribution="drawn"), "at least 5 points"),
+    (dict(distribution="drawn", points=[[0, 0]] * 2000), "between 5 and 1,000")])
 def test_train_gan_2d_refuses_bad_settings_with_a_sentence(client, kwargs, message):
     with pytest.raises(AppError, match=message):
         client.predict(**{"steps": 2, **kwargs}, api_name="/train_gan_2d")

@@ -69,6 +69,8 @@ LIGHT = {
     "unroll": dict(cell="lstm", sequence="Awxy?", hidden=2, seed=0),
     "gradient_through_time": dict(cell="rnn", delay=20, seed=0, init_scale=3.0),
     "score_text": dict(text=GPT_TEXT, model="shakespeare-lstm"),
+    "generate_digits": dict(n=16, seed=0, digit=None),
+    "walk_digits": dict(seed_a=0, seed_b=1, digit=None),
 }
 USUAL = ["classify_digit", "plot_activations", "softmax", "next_token_distribution",
          "classify_sentiment", "attention_map", "descend", "backprop_step"]
