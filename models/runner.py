@@ -100,6 +100,13 @@ LINE = Line()
 SEEDING = threading.Lock()
 
 
+def thinned(history: list, most: int = 400) -> list:
+    """A run's history as a frame sends it: at most `most` entries, evenly spaced, the last
+    always among them (a long run's would otherwise grow with every frame)."""
+    stride = -(-len(history) // most)
+    return history[::-1][::stride][::-1] if stride > 1 else list(history)
+
+
 def _train_for(run, train_one: Callable[[], object], end: int, seconds: float) -> dict:
     """Steps until `seconds` pass, the cap, a stop or a divergence; then the run's state (in a
     worker thread: a state is an evaluation of the model, which must not hold up the server's

@@ -55,36 +55,37 @@ likely the sample was. GPT makes text **one token at a time**: each step it comp
 for every possible next token, picks one, appends it, and feeds the longer text back in; it was
 trained to predict the next token of real text (the loss is how surprised it was), not by a judge.
 So GPT can tell how probable a text is, and a GAN cannot; a GAN's sample costs one pass, GPT's
-costs one pass per token. Watch GPT do it in the <a href="?tab=generation">Text generation</a>
+costs one pass per token. Watch GPT do it in the <a href="/?tab=generation">Text generation</a>
 tab."""
 
 SIDE_BY_SIDE_SVG = """
-<svg viewBox="0 0 640 190" role="img" aria-label="A GAN makes a whole digit from noise in one
+<svg viewBox="0 0 360 250" role="img" aria-label="A GAN makes a whole digit from noise in one
 pass; GPT makes text one token at a time, each token fed back in" style="width:100%;
-max-width:640px;height:auto;font-family:sans-serif;font-size:13px" fill="currentColor">
- <text x="10" y="20" font-weight="bold">GAN: one pass, the whole sample</text>
- <rect x="10" y="35" width="70" height="40" rx="6" fill="none" stroke="#8a8f98"/>
- <text x="22" y="60">noise z</text>
- <path d="M84 55h36" stroke="#8a8f98" marker-end="url(#a)"/>
- <rect x="124" y="35" width="90" height="40" rx="6" fill="none" stroke="#f97316"/>
- <text x="136" y="60">generator</text>
- <path d="M218 55h36" stroke="#8a8f98" marker-end="url(#a)"/>
- <rect x="258" y="30" width="50" height="50" fill="#111"/>
- <text x="272" y="66" fill="#fff" font-size="32">7</text>
- <text x="10" y="115" font-weight="bold">GPT: one token at a time, each fed back</text>
- <rect x="10" y="130" width="110" height="40" rx="6" fill="none" stroke="#8a8f98"/>
- <text x="20" y="155">"To be, or"</text>
- <path d="M124 150h36" stroke="#8a8f98" marker-end="url(#a)"/>
- <rect x="164" y="130" width="70" height="40" rx="6" fill="none" stroke="#60a5fa"/>
- <text x="178" y="155">GPT</text>
- <path d="M238 150h36" stroke="#8a8f98" marker-end="url(#a)"/>
- <text x="280" y="147">p(next token)</text>
- <text x="280" y="165">→ " not"</text>
- <path d="M330 172v12H64v-10" fill="none" stroke="#60a5fa" stroke-dasharray="4 3"
-       marker-end="url(#a)"/>
- <text x="380" y="155">… and again, token by token</text>
- <defs><marker id="a" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6"
-  orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="#8a8f98"/></marker></defs>
+max-width:480px;height:auto;font-family:sans-serif;font-size:14px" fill="currentColor">
+ <defs><marker id="np-gan-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6"
+  markerHeight="6" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="#8a8f98"/>
+ </marker></defs>
+ <text x="4" y="18" font-weight="bold">A GAN: one pass, the whole sample</text>
+ <rect x="4" y="32" width="76" height="44" rx="6" fill="none" stroke="#8a8f98"/>
+ <text x="16" y="59">noise z</text>
+ <path d="M84 54h30" stroke="#8a8f98" marker-end="url(#np-gan-arrow)"/>
+ <rect x="118" y="32" width="100" height="44" rx="6" fill="none" stroke="#f97316"/>
+ <text x="132" y="59">generator</text>
+ <path d="M222 54h30" stroke="#8a8f98" marker-end="url(#np-gan-arrow)"/>
+ <rect x="258" y="28" width="52" height="52" fill="#111"/>
+ <text x="273" y="66" fill="#fff" font-size="32">7</text>
+ <text x="4" y="122" font-weight="bold">GPT: a token at a time, each fed back</text>
+ <rect x="4" y="136" width="96" height="44" rx="6" fill="none" stroke="#8a8f98"/>
+ <text x="12" y="163">"To be, or"</text>
+ <path d="M104 158h30" stroke="#8a8f98" marker-end="url(#np-gan-arrow)"/>
+ <rect x="138" y="136" width="64" height="44" rx="6" fill="none" stroke="#60a5fa"/>
+ <text x="154" y="163">GPT</text>
+ <path d="M206 158h30" stroke="#8a8f98" marker-end="url(#np-gan-arrow)"/>
+ <text x="242" y="152">p(next token)</text>
+ <text x="242" y="172">→ " not"</text>
+ <path d="M270 180v26H52v-22" fill="none" stroke="#60a5fa" stroke-dasharray="4 3"
+       marker-end="url(#np-gan-arrow)"/>
+ <text x="60" y="232" font-size="13">"To be, or not" goes back in, for the next token</text>
 </svg>"""
 
 REAL, FAKE = "#16a34a", "#9333ea"
@@ -286,22 +287,26 @@ def pause(run):
     return frame(run)
 
 
-def add_point(xy, points):
-    """A click on the plane (or "x, y" typed): one more point of the drawn distribution."""
-    if not isinstance(xy, str) or not xy.strip():
-        return gr.skip(), gr.skip()
-    try:
-        x, y = (float(v) for v in xy.split(",")[:2])
-    except ValueError:
-        fail("Type a point as two numbers, x, y: for example 0.5, -0.3.")
-    points = list(points) if isinstance(points, list) else []
-    if len(points) >= gans.MAX_POINTS:
-        fail(f"At most {gans.MAX_POINTS:,} points: clear some first.")
+def read_points(text):
+    """The points typed or clicked ("x, y; x, y; ..."), as the drawn distribution's list."""
+    if not isinstance(text, str) or not text.strip():
+        return []
+    points = []
+    for item in text.replace("\n", ";").split(";"):
+        if not item.strip():
+            continue
+        try:
+            x, y = (float(v) for v in item.split(","))
+        except ValueError:
+            fail(f"Write each point as two numbers, x, y, and separate points with ';': "
+                 f"{item.strip()[:30]!r} is not one.")
+        points.append([round(x, 3), round(y, 3)])
     edge = gans.EXTENT
-    if not (math.isfinite(x) and math.isfinite(y) and abs(x) <= edge and abs(y) <= edge):
+    if len(points) > gans.MAX_POINTS:
+        fail(f"At most {gans.MAX_POINTS:,} points: clear some first.")
+    if not all(math.isfinite(v) and abs(v) <= edge for point in points for v in point):
         fail(f"A point must lie in the plane's square, -{edge:g} to {edge:g}.")
-    points.append([round(x, 3), round(y, 3)])
-    return points, ""
+    return points  # too few to train on yet is fine: Reset says how many more
 
 
 CLICK_JS = """
@@ -320,11 +325,11 @@ CLICK_JS = """
     if (!isFinite(x) || !isFinite(y)) return;
     const field = document.querySelector("#gan-point textarea, #gan-point input");
     if (!field) return;
-    field.value = `${x.toFixed(3)}, ${y.toFixed(3)}`;
+    // Appended to the text of every point so far: a quick second click is never lost, and the
+    // server reads the whole list each time (the last reading wins).
+    const text = field.value.trim();
+    field.value = (text ? text.replace(/;?$/, "; ") : "") + `${x.toFixed(3)}, ${y.toFixed(3)}`;
     field.dispatchEvent(new Event("input", {bubbles: true}));
-    for (const type of ["keydown", "keypress"])
-      field.dispatchEvent(new KeyboardEvent(type, {key: "Enter", code: "Enter", keyCode: 13,
-                                                   bubbles: true}));
   }, true);
 }
 """
@@ -342,8 +347,8 @@ def build(on_show=()):
             status = gr.Markdown(elem_id="gan-status")
             with gr.Accordion("Draw your own distribution", open=False):
                 clicking = gr.Checkbox(False, label="Click to add points", elem_id="gan-click")
-                new_point = gr.Textbox(label="Add a point at x, y (click the plane, or type "
-                                       "and press Enter)", elem_id="gan-point", max_lines=1)
+                new_point = gr.Textbox(label="Your points, x, y; x, y; ... (click the plane, or "
+                                       "type them)", elem_id="gan-point", lines=2)
                 clear = gr.Button("Clear my points", size="sm")
             numbers_json = gr.JSON(label="Numbers", elem_id="gan-numbers")
         with gr.Column(scale=2, min_width=300):
@@ -370,9 +375,10 @@ def build(on_show=()):
            *on_show],
           endpoint(reset), inputs, [*shown, run], cancels=[playing], api_visibility="private",
           show_progress="hidden", trigger_mode="always_last")
-    new_point.submit(add_point, [new_point, c["points"]], [c["points"], new_point],
-                     api_visibility="private", show_progress="hidden")
-    clear.click(lambda: [], None, c["points"], api_visibility="private", show_progress="hidden")
+    new_point.input(read_points, new_point, c["points"], api_visibility="private",
+                    show_progress="hidden", trigger_mode="always_last")
+    clear.click(lambda: ([], ""), None, [c["points"], new_point], api_visibility="private",
+                show_progress="hidden")
     clicking.change(None, js=CLICK_JS)
 
     digits.build(on_show)

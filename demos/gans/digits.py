@@ -102,14 +102,22 @@ def census_figure(seed=0):
         c = gd.census(gd.check_seed(seed))
     except ValueError as e:
         fail(e)
-    figure = plots.figure([{"type": "bar", "x": [str(d) for d in range(10)],
-                            "y": c["histogram"], "marker": {"color": plots.BASE},
-                            "hovertemplate": "read as %{x}: %{y}<extra></extra>"}],
-                          height=260, title=f"{c['n']:,} unconditional samples, read by the CNN",
+    x = [str(d) for d in range(10)]
+    figure = plots.figure([{"type": "bar", "x": x, "y": c["histogram"], "name": "every reading",
+                            "marker": {"color": "rgba(96, 165, 250, 0.35)"},
+                            "hovertemplate": "read as %{x}: %{y}<extra></extra>"},
+                           {"type": "bar", "x": x, "y": c["confident_histogram"],
+                            "name": f"read with ≥ {gd.CONFIDENT:.0%}",
+                            "marker": {"color": plots.BASE},
+                            "hovertemplate": "read as %{x}, sure: %{y}<extra></extra>"}],
+                          height=260, barmode="overlay",
+                          title=f"{c['n']:,} unconditional samples, read by the CNN",
                           xaxis={"type": "category", "title": {"text": "digit"}},
-                          yaxis={"title": {"text": "samples"}})
-    text = (f"{c['classes_present']} of 10 digits present; {c['confident']:.0%} read with at "
-            f"least {gd.CONFIDENT:.0%} confidence.")
+                          yaxis={"title": {"text": "samples"}},
+                          legend={"orientation": "h", "y": -0.3})
+    text = (f"{c['classes_present']} of 10 digits present (read with at least "
+            f"{gd.CONFIDENT:.0%}); {c['confident']:.0%} of the samples read so surely. "
+            f"The nearest any comes to a training digit: {c['nearest_min']:.2f}.")
     return figure, text
 
 
@@ -131,7 +139,9 @@ def samples_figure(state: dict) -> plots.PlotData:
                         xaxis={"visible": False, "constrain": "domain"})
 
 
-def live_curves(history: list[dict]) -> plots.PlotData:
+def live_curves(history: list[dict], real: float) -> plots.PlotData:
+    """Losses (left), and shares (right): read as digits, classes present, diversity against
+    the training digits' own."""
     steps = [h["step"] for h in history]
     traces = [{"type": "scatter", "mode": "lines", "name": "forger's loss", "x": steps,
                "y": [h["loss_g"] for h in history], "line": {"color": "#9333ea"}},
@@ -143,16 +153,13 @@ def live_curves(history: list[dict]) -> plots.PlotData:
               {"type": "scatter", "mode": "lines", "name": "classes present (of 10)",
                "x": steps, "y": [h["classes_present"] / 10 for h in history], "yaxis": "y2",
                "line": {"color": plots.BASE, "dash": "dot"}},
-              {"type": "scatter", "mode": "lines", "name": "diversity", "x": steps,
-               "y": [h["diversity"] for h in history], "line": {"color": "#0ea5e9"},
-               "yaxis": "y3"}]
+              {"type": "scatter", "mode": "lines", "name": "diversity (100 %: the digits')",
+               "x": steps, "y": [h["diversity"] / real for h in history], "yaxis": "y2",
+               "line": {"color": "#0ea5e9"}}]
     return plots.figure(traces, height=300, title="Losses, and what the referee reads",
-                        xaxis={"title": {"text": "step"}, "domain": [0, 0.88]},
+                        xaxis={"title": {"text": "step"}},
                         yaxis={"title": {"text": "loss"}},
-                        yaxis3={"overlaying": "y", "side": "right", "position": 1.0,
-                                "anchor": "free", "showgrid": False, "rangemode": "tozero",
-                                "title": {"text": "diversity"}},
-                        yaxis2={"overlaying": "y", "side": "right", "range": [0, 1.05],
+                        yaxis2={"overlaying": "y", "side": "right", "rangemode": "tozero",
                                 "tickformat": ".0%", "showgrid": False},
                         legend={"orientation": "h", "y": -0.35},
                         margin=dict(l=40, r=50, t=40, b=40))
@@ -183,7 +190,8 @@ def live_status(state: dict) -> str:
                else "") + f". Diversity {state['diversity']:.2f} (the training digits': "
             f"{state['real_diversity']:.2f}).")
     top = max(state["all_read"])
-    if top >= 0.8 * gd.LIVE_CENSUS:
+    if (state["step"] >= COLLAPSE_AFTER and top >= 0.8 * gd.LIVE_CENSUS
+            and state["diversity"] < 0.5 * state["real_diversity"]):
         text += (f"  \n**Mode collapse**: {top} of {gd.LIVE_CENSUS} samples are read as the "
                  f"same class ({state['all_read'].index(top)}).")
     if state.get("steps_per_second"):
@@ -195,17 +203,34 @@ def live_status(state: dict) -> str:
     return text
 
 
+def classes_figure(history: list[dict]) -> plots.PlotData:
+    """The class histogram over time: a row per digit, a column per frame."""
+    steps = [h["step"] for h in history]
+    z = [[h["class_histogram"][d] for h in history] for d in range(10)]
+    return plots.figure([{"type": "heatmap", "x": steps, "y": [str(d) for d in range(10)],
+                          "z": z, "colorscale": "Blues", "zmin": 0,
+                          "colorbar": {"title": {"text": "sure"}, "thickness": 10},
+                          "hovertemplate": "step %{x}: %{z} read as %{y}<extra></extra>"}],
+                        height=260, title="Classes over time (read with ≥ 80 %)",
+                        xaxis={"title": {"text": "step"}},
+                        yaxis={"type": "category", "title": {"text": "digit"}})
+
+
 def live_numbers(state: dict) -> dict:
     return {k: state[k] for k in ("step", "loss_g", "loss_d", "class_histogram")}
 
 
 def live_frame(run: gd.DigitRun, state: dict | None = None):
     state = state or run.record()
-    return (samples_figure(state), live_curves(state["history"]), histogram_figure(state),
-            live_status(state), live_numbers(state))
+    return (samples_figure(state), live_curves(state["history"], state["real_diversity"]),
+            histogram_figure(state), classes_figure(state["history"]), live_status(state),
+            live_numbers(state))
 
 
-LIVE_SHOWN = 5
+LIVE_SHOWN = 6
+# Every forger starts as one blob (all samples alike, read as one class): collapse is named only
+# once it has had time to learn otherwise.
+COLLAPSE_AFTER = 300
 
 
 def _checked(settings: dict) -> dict:
@@ -235,7 +260,7 @@ async def train_digit_gan(run=None, **settings):
     run = _matching(run, checked)
 
     def waiting(state):
-        return gr.skip(), gr.skip(), gr.skip(), live.waiting_note(state), gr.skip()
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), live.waiting_note(state), gr.skip()
 
     async for shown in _streaming.frames(run, run.run(checked["steps"]),
                                          lambda state: live_frame(run, state), waiting):
@@ -326,9 +351,11 @@ def build(on_show=()):
         with gr.Column(scale=2, min_width=300):
             samples = gr.Plot(label="Samples", elem_id="gan-live-samples")
             histogram = gr.Plot(label="Classes", elem_id="gan-live-histogram")
-    curves = gr.Plot(label="Curves", elem_id="gan-live-curves")
+    with gr.Row(equal_height=False):
+        curves = gr.Plot(label="Curves", elem_id="gan-live-curves")
+        over_time = gr.Plot(label="Classes over time", elem_id="gan-live-classes")
     settings = [c[s.name] for s in gd.SETTINGS]
-    shown = [samples, curves, histogram, status, numbers_json]
+    shown = [samples, curves, histogram, over_time, status, numbers_json]
 
     def endpoint(fn):
         return forms.endpoint(gd.SETTINGS, fn)

@@ -129,7 +129,8 @@ def sample_real(distribution: str, n: int, rng: np.random.Generator,
         return np.stack([(x - 0.5) * 0.7, (y - 0.25) * 0.7], 1) + rng.normal(0, 0.04, (n, 2))
     if distribution == "line":
         t = rng.uniform(-1, 1, n)
-        return np.stack([0.8 * t, 0.5 * t], 1) + rng.normal(0, 0.015, (n, 2)) * [-0.5, 0.8]
+        across = rng.normal(0, 0.02, n)[:, None] * np.array([-0.53, 0.85])  # across the line
+        return np.stack([0.8 * t, 0.5 * t], 1) + across
     if distribution == "drawn":
         if not points:
             raise ValueError("Draw some points first (at least "
@@ -254,18 +255,21 @@ class PlaneRun(runner.Playable):
                 with torch.no_grad():
                     fake = G(self._tensor(self.rng.uniform(-1, 1, (BATCH, Z_DIM))))
                 loss_d = d_loss(s.loss, D(real).squeeze(1), D(fake).squeeze(1))
+                if not math.isfinite(loss_d.item()):  # before the weights take it
+                    self.status = "diverged"
+                    return
                 self.opt_d.zero_grad(set_to_none=True)
                 loss_d.backward()
                 self.opt_d.step()
             fake_out = D(G(self._tensor(self.rng.uniform(-1, 1, (BATCH, Z_DIM))))).squeeze(1)
             loss_g = g_loss(s.loss, fake_out)
+            if not math.isfinite(loss_g.item()):
+                self.status = "diverged"
+                return
             self.opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             self.opt_g.step()
             self.losses = (loss_g.item(), loss_d.item())
-            if not all(math.isfinite(v) for v in self.losses):
-                self.status = "diverged"
-                return
             self.steps += 1
 
     def train_one(self):
@@ -322,7 +326,7 @@ class PlaneRun(runner.Playable):
                     "floor": distance_floor(self.settings.distribution, points),
                     "fakes": shown.tolist(), "push": push.tolist(),
                     "real": self.real_eval[:SHOWN].tolist(), "heatmap": self.heatmap(),
-                    "noise_grid": self.noise_grid_image(), "history": list(self.history)}
+                    "noise_grid": self.noise_grid_image(), "history": runner.thinned(self.history)}
 
     def run(self, steps: int) -> AsyncIterator[dict]:
         """Train on the shared runner: paced frames of states (see models/runner.py)."""

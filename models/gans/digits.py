@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,7 +36,7 @@ MAX_N = 64
 CONFIDENT = 0.8  # the CNN "reads" a sample as a digit at this confidence or more
 # A sample nearer than this to a training image would be a copy: the nearest of 1,000 held-out
 # real digits (tests/data/mnist_heldout.npz) lies 1.23 from its nearest training digit, the
-# 1st percentile 1.65, the median 4.8 (pixels in [0, 1], Euclidean; tests/unit/test_gans_digits).
+# 1st percentile 1.65, the median 4.8 (pixels in [0, 1], Euclidean; tests/slow/test_gans_quality).
 COPY_DISTANCE = 1.0
 CENSUS = 1000  # samples read for the class histogram
 WALK_FRAMES = 9
@@ -139,17 +140,22 @@ def walk(seed_a=0, seed_b=1, digit=None, frames: int = WALK_FRAMES) -> dict:
 
 @lru_cache(maxsize=16)
 def census(seed=0, digit=None, n: int = CENSUS) -> dict:
-    """n samples read by the CNN: how many of each class ("histogram"), the share read with
-    CONFIDENT or more ("confident"), the classes present, and, for the conditional generator,
-    the share read as the digit asked for ("as_asked")."""
+    """n samples read by the CNN: how many of each class ("histogram": every reading;
+    "confident_histogram": those read with CONFIDENT or more), the share read with CONFIDENT or
+    more ("confident"), the classes present among the confident readings, the smallest
+    distance to a training digit ("nearest_min"), and, for the conditional generator, the share
+    read as the digit asked for ("as_asked")."""
     seed, digit = check_seed(seed), check_digit(digit)
     z = noise(seed, n, generator(digit is not None).config.z_dim)
     images = np.concatenate([make(z[i:i + 500], digit) for i in range(0, n, 500)])
     read = referee.read(images)
     counts = np.bincount(read["digits"], minlength=10)
-    result = {"n": n, "histogram": counts.tolist(),
-              "confident": float((read["confidence"] >= CONFIDENT).mean()),
-              "classes_present": int((counts > 0).sum())}
+    sure = read["confidence"] >= CONFIDENT
+    sure_counts = np.bincount(read["digits"][sure], minlength=10)
+    _, nearest_distance = referee.nearest(images, training_digits()[0])
+    result = {"n": n, "histogram": counts.tolist(), "confident_histogram": sure_counts.tolist(),
+              "confident": float(sure.mean()), "classes_present": int((sure_counts > 0).sum()),
+              "nearest_min": float(nearest_distance.min())}
     if digit is not None:
         result["as_asked"] = float((read["digits"] == digit).mean())
     return result
@@ -190,6 +196,10 @@ LR_RANGE = (1e-5, 0.05)
 SHOWN = 16  # samples drawn from fixed noise each frame
 LIVE_CENSUS = 200  # ...and read by the CNN for the histogram
 LIVE_NOISE_SEED = 7
+# Reading LIVE_CENSUS samples with the CNN takes about 100 ms, more than a frame's training: while
+# a run trains it is read at most this often (each frame still draws its samples), and always
+# at the end of a Play.
+CENSUS_SECONDS = 1.0
 
 SETTINGS = Schema(
     Setting("steps", 600, "Steps per Play", lambda v: integer(v, "Steps", 1, MAX_STEPS),
@@ -257,6 +267,7 @@ class DigitRun(runner.Playable):
         self.steps = 0
         self.losses = (None, None)  # the last step's (G, D); none before the first
         self.history: list[dict] = []
+        self.census: tuple[float, dict] | None = None  # (when, the CNN's reading)
         self.status = "ready"
         self.stopped = False
         self.lock = threading.RLock()
@@ -282,18 +293,21 @@ class DigitRun(runner.Playable):
                                                          torch.full((LIVE_BATCH,), 0.9))
                       + F.binary_cross_entropy_with_logits(self.discriminator(fake.detach()),
                                                            torch.zeros(LIVE_BATCH)))
+            if not math.isfinite(loss_d.item()):  # before the weights take it
+                self.status = "diverged"
+                return
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             self.opt_d.step()
             loss_g = F.binary_cross_entropy_with_logits(self.discriminator(fake),
                                                         torch.ones(LIVE_BATCH))
+            if not math.isfinite(loss_g.item()):
+                self.status = "diverged"
+                return
             self.opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             self.opt_g.step()
             self.losses = (loss_g.item(), loss_d.item())
-            if not all(math.isfinite(v) for v in self.losses):
-                self.status = "diverged"
-                return
             self.steps += 1
 
     @no_grad
@@ -307,29 +321,41 @@ class DigitRun(runner.Playable):
         finally:
             self.generator.train()
 
-    def record(self) -> dict:
-        """The state now: losses, the fixed noise's samples and the CNN's reading of them."""
-        with self.lock:
-            images = self.samples()
+    def _read(self, images: np.ndarray) -> dict:
+        """The CNN's reading of the fixed noise's samples: afresh unless the run is training
+        and read them less than CENSUS_SECONDS ago."""
+        now = time.monotonic()
+        if (self.census is None or self.status != "training"
+                or now - self.census[0] >= CENSUS_SECONDS):
             read = referee.read(images)
-            counts = np.bincount(read["digits"], minlength=10)
-            confident = read["confidence"] >= CONFIDENT
+            sure = read["confidence"] >= CONFIDENT
             # The histogram counts the samples the CNN reads confidently: a blob it reads as
             # "1" with 40 % is not a 1.
-            histogram = np.bincount(read["digits"][confident], minlength=10)
+            histogram = np.bincount(read["digits"][sure], minlength=10)
+            self.census = (now, {
+                "class_histogram": histogram.tolist(), "confident": float(sure.mean()),
+                "classes_present": int((histogram > 0).sum()),
+                "all_read": np.bincount(read["digits"], minlength=10).tolist(),
+                "diversity": diversity(images), "read_at": self.steps,
+                "cnn": [{"digit": int(d), "confidence": float(c)}
+                        for d, c in zip(read["digits"][:SHOWN], read["confidence"][:SHOWN])]})
+        return self.census[1]
+
+    def record(self) -> dict:
+        """The state now: losses, the fixed noise's samples and the CNN's reading of them
+        (made at step "read_at")."""
+        with self.lock:
+            images = self.samples()
+            read = self._read(images)
             loss_g, loss_d = self.losses
             entry = {"step": self.steps, "loss_g": loss_g, "loss_d": loss_d,
-                     "class_histogram": histogram.tolist(),
-                     "confident": float(confident.mean()),
-                     "classes_present": int((histogram > 0).sum()),
-                     "diversity": diversity(images)}
+                     **{k: read[k] for k in ("class_histogram", "confident", "classes_present",
+                                             "diversity")}}
             if not self.history or self.history[-1]["step"] != self.steps:
                 self.history.append(entry)
             return {**entry, "status": self.status, "samples": images[:SHOWN],
-                    "cnn": [{"digit": int(d), "confidence": float(c)}
-                            for d, c in zip(read["digits"][:SHOWN], read["confidence"][:SHOWN])],
-                    "all_read": counts.tolist(), "real_diversity": real_diversity(),
-                    "history": list(self.history)}
+                    "cnn": read["cnn"], "read_at": read["read_at"], "all_read": read["all_read"],
+                    "real_diversity": real_diversity(), "history": runner.thinned(self.history)}
 
     def run(self, steps: int) -> AsyncIterator[dict]:
         return runner.live(self, integer(steps, "Steps", 1, MAX_STEPS), self.step, MAX_SECONDS)

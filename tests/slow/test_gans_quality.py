@@ -19,7 +19,8 @@ def heldout():
 def test_the_unconditional_gans_samples_are_read_as_digits_and_every_digit_is_there():
     census = gd.census(seed=0, digit=None, n=1000)
     assert census["confident"] >= 0.8  # at least 80 % read with at least 0.8 confidence
-    assert census["classes_present"] == 10 and min(census["histogram"]) > 0
+    # every digit present, each read surely at least 20 times in 1,000 (2 % of the samples)
+    assert census["classes_present"] == 10 and min(census["confident_histogram"]) >= 20
 
 
 def test_the_conditional_gan_makes_the_digit_asked_for():
@@ -38,19 +39,24 @@ def test_no_held_out_real_digit_is_nearer_a_training_digit_than_the_copy_thresho
 
 @pytest.mark.parametrize("digit", [None, 3])
 def test_samples_are_not_copies_of_training_digits(digit):
-    made = gd.generate(64, seed=11, digit=digit)
-    assert min(made["nearest_distance"]) > gd.COPY_DISTANCE
+    """Each of 1,000 samples is farther from its nearest training digit than the threshold."""
+    assert gd.census(seed=11, digit=digit, n=1000)["nearest_min"] > gd.COPY_DISTANCE
 
 
-def test_a_forger_far_faster_than_its_judge_collapses():
-    """The live tab's last preset: within 600 steps, every sample is one blob of one class."""
-    run = gd.DigitRun(lr_generator=2e-2, lr_discriminator=1e-4, seed=0)
-    for _ in range(600):
+def trained(steps: int, **settings) -> dict:
+    run = gd.DigitRun(**settings)
+    for _ in range(steps):
         run.step()
-    state = run.record()
-    assert max(state["all_read"]) >= 0.8 * gd.LIVE_CENSUS
-    assert state["diversity"] < 0.5 * state["real_diversity"]
-    balanced = gd.DigitRun(seed=0)
-    for _ in range(600):
-        balanced.step()
-    assert balanced.record()["diversity"] > 0.7 * state["real_diversity"]
+    return run.record()
+
+
+def test_a_forger_far_faster_than_its_judge_collapses_and_the_default_does_not():
+    """The live tab's last preset: after 600 steps, every sample is one blob of one class. With
+    the defaults, the same steps give varied samples, some read surely, no class dominating."""
+    collapsed = trained(600, lr_generator=2e-2, lr_discriminator=1e-4, seed=0)
+    assert max(collapsed["all_read"]) >= 0.8 * gd.LIVE_CENSUS
+    assert collapsed["diversity"] < 0.5 * collapsed["real_diversity"]
+    default = trained(600, seed=0)
+    assert default["diversity"] > 0.7 * default["real_diversity"]
+    assert max(default["all_read"]) < 0.5 * gd.LIVE_CENSUS
+    assert default["confident"] > 0.1

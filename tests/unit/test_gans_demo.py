@@ -52,10 +52,10 @@ def test_a_drawn_distribution_with_too_few_points_asks_for_more():
     assert strict(plane)["data"][0]["x"] == [0]
 
 
-def test_a_point_is_added_from_a_click_and_bad_ones_refused():
-    points, cleared = tab.add_point("0.25, -0.5", [[0, 0]])
-    assert points == [[0, 0], [0.25, -0.5]] and cleared == ""
+def test_points_are_read_from_the_clicked_or_typed_text_and_bad_ones_refused():
+    assert tab.read_points("0, 0; 0.25, -0.5;") == [[0, 0], [0.25, -0.5]]
+    assert tab.read_points("  ") == []
     from gradio import Error
-    for bad in ("1, 2, x", "9, 9", "nan, 0"):
+    for bad in ("1, 2, x", "9, 9", "nan, 0", "1; 2", "0, 0; " * 1001):
         with pytest.raises(Error):
-            tab.add_point(bad, [])
+            tab.read_points(bad)
