@@ -201,6 +201,28 @@ def heat_png(z: list[list[float]], scale: list, zmin: float, zmax: float) -> str
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
+def gray_png(pixels) -> str:
+    """A grey picture (uint8 rows, 0 black) as a PNG data: URI, for an <img> in HTML."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, mode="L").save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def picture_grid(pictures: list[tuple[str, str]], min_width: int = 110,
+                 elem_class: str = "np-pictures") -> str:
+    """Pictures (data: URIs) with captions in a grid that fills any width (a phone's: two or
+    three a row), drawn pixel by pixel. Captions are escaped."""
+    cells = "".join(
+        f'<figure style="margin:0;text-align:center"><img src="{uri}" alt="{html.escape(c)}" '
+        f'style="width:100%;image-rendering:pixelated;border-radius:4px">'
+        f'<figcaption style="font-size:12px;line-height:1.3">{html.escape(c)}</figcaption>'
+        f'</figure>' for uri, c in pictures)
+    return (f'<div class="{elem_class}" style="display:grid;gap:10px;grid-template-columns:'
+            f'repeat(auto-fill,minmax({min_width}px,1fr))">{cells}</div>')
+
+
 def unique_labels(tokens: list[str]) -> list[str]:
     """Plotly merges equal category labels, so repeats get invisible zero-width spaces."""
     seen: dict[str, int] = {}

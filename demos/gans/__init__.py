@@ -375,7 +375,7 @@ def build(on_show=()):
            *on_show],
           endpoint(reset), inputs, [*shown, run], cancels=[playing], api_visibility="private",
           show_progress="hidden", trigger_mode="always_last")
-    new_point.input(read_points, new_point, c["points"], api_visibility="private",
+    new_point.change(read_points, new_point, c["points"], api_visibility="private",
                     show_progress="hidden", trigger_mode="always_last")
     clear.click(lambda: ([], ""), None, [c["points"], new_point], api_visibility="private",
                 show_progress="hidden")

@@ -32,19 +32,22 @@ CNN; the bars count every reading, the darker part those read with at least
 
 LIVE = f"""## 3. Watch one train
 A smaller DCGAN ({gd.LIVE_WIDTH} channels, no hidden layer, batches of {gd.LIVE_BATCH}) trained
-from scratch on the same digits, here and now: the 16 digits are made from the same fixed noise at
-every frame, so you see the forger's ideas change. The CNN reads {gd.LIVE_CENSUS} samples from fixed
-noise each frame; the histogram counts those it reads with at least {gd.CONFIDENT:.0%}
-confidence, by class (the pale bars: every reading, sure or not). At first it reads nothing;
-digits appear after a few hundred steps (Play again to go on: each Play trains for at most
-{gd.MAX_SECONDS:g} s). **Diversity** is how different the samples are from each other (the mean
-distance between pairs of them); the training digits' own is the dotted line.
+from scratch on the same digits, here and now: the 16 digits are made from the same fixed noise
+at every frame, so you see the forger's ideas change. The CNN reads {gd.LIVE_CENSUS} samples
+from fixed noise (once a second while it trains); the histogram counts those it reads with at
+least {gd.CONFIDENT:.0%} confidence, by class (the pale bars: every reading, sure or not).
+**Diversity** is how different the samples are from each other (the mean distance between pairs
+of them), drawn as a share of the training digits' own. At first the forger makes one grey blob,
+which the CNN reads as a 4; strokes appear within a few hundred steps, and half the samples are
+read as digits after about 1,100 (measured, three seeds: about a minute of Play; each Play
+trains for at most {gd.MAX_SECONDS:g} s, so press Play again to go on).
 
 **Provoke mode collapse**: make the forger's learning rate 200 times the judge's (the last
 preset). The judge then barely moves, the forger jumps to whatever fools it now, and all the
-samples become one blob: diversity falls towards 0, every reading is one class, and the class
-hops as the judge catches up (measured: 1,500 steps, seed 0, never a digit). A forger moderately
-faster than its judge (the default) learns fastest here."""
+samples become one blob: diversity falls towards 0 and every reading is one class, a class that
+hops as the judge catches up (measured, seed 0, 600 steps: 200 of 200 samples read as one
+class, diversity 15 % of the digits', none read as a digit). A forger moderately faster than its
+judge (the default) learns fastest here."""
 
 PRESETS = {"Forger 5e-3, judge 1e-3 (the default)": (5e-3, 1e-3),
            "Both 5e-4 (slower)": (5e-4, 5e-4),
@@ -68,8 +71,9 @@ def generate_digits(n=16, seed=0, digit=None):
     out = {"images": [[[round(float(v), 3) for v in row] for row in image]
                       for image in made["images"]],
            "cnn": cnn, "nearest_distance": [round(d, 3) for d in dist]}
-    gallery = [(gd.side_by_side(s, t), _caption(r, d))
-               for s, t, r, d in zip(made["images"], made["nearest"], cnn, dist)]
+    gallery = plots.picture_grid(
+        [(plots.gray_png(gd.side_by_side(s, t, scale=2)), _caption(r, d))
+         for s, t, r, d in zip(made["images"], made["nearest"], cnn, dist)], min_width=130)
     sure = sum(r["confidence"] >= gd.CONFIDENT for r in cnn)
     asked = made["digit"]
     text = (f"**{sure} of {len(cnn)}** read by the CNN with at least {gd.CONFIDENT:.0%} "
@@ -93,8 +97,10 @@ def walk_digits(seed_a=0, seed_b=1, digit=None):
         made = gd.walk(seed_a, seed_b, _digit(digit))
     except ValueError as e:
         fail(e)
-    return [(gd.pixels(image), f"{t:.0%}: CNN {r['digit']} ({r['confidence']:.0%})")
-            for image, t, r in zip(made["images"], made["t"], made["cnn"])]
+    return plots.picture_grid(
+        [(plots.gray_png(gd.pixels(image, scale=2)),
+          f"{t:.0%}: CNN {r['digit']} ({r['confidence']:.0%})")
+         for image, t, r in zip(made["images"], made["t"], made["cnn"])], min_width=64)
 
 
 def census_figure(seed=0):
@@ -111,7 +117,7 @@ def census_figure(seed=0):
                             "marker": {"color": plots.BASE},
                             "hovertemplate": "read as %{x}, sure: %{y}<extra></extra>"}],
                           height=260, barmode="overlay",
-                          title=f"{c['n']:,} unconditional samples, read by the CNN",
+                          title=f"{c['n']:,} samples, read by the CNN",
                           xaxis={"type": "category", "title": {"text": "digit"}},
                           yaxis={"title": {"text": "samples"}},
                           legend={"orientation": "h", "y": -0.3})
@@ -307,8 +313,8 @@ def build(on_show=()):
             make = gr.Button("Make digits", variant="primary", elem_id="gan-make")
             made_text = gr.Markdown(elem_id="gan-made-text")
         with gr.Column(scale=3, min_width=300):
-            gallery = gr.Gallery(label="Sample | nearest training digit", columns=4,
-                                 height="auto", object_fit="contain", elem_id="gan-gallery")
+            gr.Markdown("Each sample, then (right of the grey bar) its nearest training digit:")
+            gallery = gr.HTML(elem_id="gan-gallery")
     made_json = gr.JSON(visible=False)
     gr.on([make.click, seed.submit, digit.input, n.release, *on_show], generate_digits,
           [n, seed, digit], [made_json, gallery, made_text], api_name="generate_digits",
@@ -322,8 +328,7 @@ def build(on_show=()):
         seed_b = gr.Number(1, precision=0, minimum=0, label="To seed", elem_id="gan-walk-b")
         walk_digit = gr.Dropdown([ANY, *range(10)], value=ANY, label="Digit",
                                  allow_custom_value=True, elem_id="gan-walk-digit")
-    walk = gr.Gallery(label="The walk", columns=gd.WALK_FRAMES, height="auto",
-                      object_fit="contain", elem_id="gan-walk")
+    walk = gr.HTML(elem_id="gan-walk")
     gr.on([seed_a.submit, seed_b.submit, walk_digit.input, *on_show], walk_digits,
           [seed_a, seed_b, walk_digit], walk, api_name="walk_digits",
           trigger_mode="always_last", show_progress="hidden")

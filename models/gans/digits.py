@@ -202,7 +202,7 @@ LIVE_NOISE_SEED = 7
 CENSUS_SECONDS = 1.0
 
 SETTINGS = Schema(
-    Setting("steps", 600, "Steps per Play", lambda v: integer(v, "Steps", 1, MAX_STEPS),
+    Setting("steps", 1000, "Steps per Play", lambda v: integer(v, "Steps", 1, MAX_STEPS),
             control="number", range=(1, MAX_STEPS), step=1),
     Setting("lr_generator", 5e-3, "Forger's (G) learning rate",
             lambda v: number(v, "The forger's learning rate", *LR_RANGE), control="number",

@@ -78,8 +78,8 @@ def live_digits(gd, seeds: int):
             if reached is None and state["confident"] >= 0.5:
                 reached = (run.steps, train_time)
         rate = run.steps / train_time
-        paced = (f"{reached[0]:,} steps, {reached[1]:.0f} s of training (about "
-                 f"{reached[1] / 0.4:.0f} s at the runner's 40 % share)" if reached
+        paced = (f"{reached[0]:,} steps, {reached[1]:.0f} s of training (the runner trains "
+                 f"40 % of a Play's time, and reads the samples besides)" if reached
                  else "not within 1,500 steps")
         print(f"  seed {seed}: {rate:.0f} steps/s; read as digits after {paced}; at 600 steps "
               f"{shares[600]:.0%}, 1,500: {shares[1500]:.0%}, classes "
@@ -171,7 +171,7 @@ def main():
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--calls", type=int, default=20)
     p.add_argument("--skip-api", action="store_true")
-    p.add_argument("--only", choices=["plane", "live", "shipped"])
+    p.add_argument("--only", choices=["plane", "live", "shipped", "api"])
     args = p.parse_args()
     import torch
 
@@ -188,7 +188,7 @@ def main():
         live_digits(gd, args.seeds)
     if args.only in (None, "shipped"):
         shipped(gd, referee, args.seeds)
-    if not args.skip_api and args.only is None:
+    if not args.skip_api and args.only in (None, "api"):
         through_the_api(args.calls)
 
 

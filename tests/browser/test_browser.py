@@ -637,15 +637,16 @@ def test_gans_plane_digits_and_a_live_forger_on_a_phone(browser, app_url):
                            ".includes('at least 5 are needed')", timeout=20_000)
     page.get_by_text("Draw your own distribution").click()
     page.locator("#gan-click input").check()
+    page.locator("#gan-plane .nsewdrag").first.scroll_into_view_if_needed()
     box = page.locator("#gan-plane .nsewdrag").first.bounding_box()
     for i in range(6):
-        page.mouse.click(box["x"] + box["width"] * (0.3 + 0.08 * i), box["y"] + box["height"] * 0.3)
-        page.wait_for_timeout(400)
+        page.mouse.click(box["x"] + box["width"] * (0.3 + 0.06 * i),
+                         box["y"] + box["height"] * 0.3)
+        page.wait_for_timeout(600)  # plotly reads two quick clicks as a double click
     page.wait_for_function("() => document.querySelector('#gan-status').innerText"
                            ".includes('Step 0')", timeout=20_000)
     # the shipped digits, each read by the CNN beside its nearest training digit
-    page.wait_for_selector("#gan-gallery .thumbnail-item, #gan-gallery button img",
-                           timeout=60_000)
+    page.wait_for_selector("#gan-gallery figure img", timeout=60_000)
     assert "read by the CNN" in page.locator("#gan-made-text").inner_text()
     wait_plot(page, "gan-census", "p.data[0].y.length === 10")
     # a small digit GAN trained live
