@@ -80,3 +80,64 @@ class Streaming:
             self._runs.discard(run)
             await states.aclose()
 
+
+
+class Trainer:
+    """A tab's live run as its events handle it: the run kept while the settings are the same
+    (a fresh one, the old one stopped, when they change), Play's stream, one Step, Reset and
+    Pause. `kind(**settings)` builds a run; `check(settings)` gives the settings checked (or
+    raises gr.Error); `draw(run, state)` gives the `shown` outputs (state None: the run as it
+    is now), of which the one at `status` says when the run waits in line."""
+
+    def __init__(self, kind: type, check: Callable[[dict], dict],
+                 draw: Callable[[object, dict | None], tuple], shown: int, status: int):
+        self.kind, self.check, self.draw = kind, check, draw
+        self.shown, self.status = shown, status
+        self.streaming = Streaming()
+
+    def matching(self, run, checked: dict):
+        settings = {k: v for k, v in checked.items() if k != "steps"}
+        if (isinstance(run, self.kind)
+                and {k: getattr(run.settings, k) for k in settings} == settings):
+            return run
+        if isinstance(run, self.kind):
+            run.stop()
+        return self.kind(**settings)
+
+    async def train(self, run, settings: dict) -> AsyncIterator[tuple]:
+        """The tab's run (which goes on) or, from a client, a fresh one, trained and drawn."""
+        checked = self.check(settings)
+        run = self.matching(run, checked)
+
+        def waiting(state):
+            return tuple(waiting_note(state) if i == self.status else gr.skip()
+                         for i in range(self.shown))
+
+        async for shown in self.streaming.frames(run, run.run(checked["steps"]),
+                                                 lambda state: self.draw(run, state), waiting):
+            yield shown
+
+    def prepare(self, run, settings: dict):
+        """Before Play: the tab's run, or a fresh one if the settings changed."""
+        run = self.matching(run, self.check(settings))
+        run.stopped = False
+        return run
+
+    def step_once(self, run, settings: dict) -> tuple:
+        run = self.prepare(run, settings)
+        run.step()
+        return (*self.draw(run, None), run)
+
+    def reset(self, run, settings: dict) -> tuple:
+        if isinstance(run, self.kind):
+            run.stop()
+        run = self.matching(None, self.check(settings))
+        return (*self.draw(run, None), run)
+
+    def pause(self, run) -> tuple:
+        if not isinstance(run, self.kind):
+            return (gr.skip(),) * self.shown
+        run.pause()
+        if run in self.streaming:  # the stream draws the pause itself
+            return (gr.skip(),) * self.shown
+        return self.draw(run, None)

@@ -222,18 +222,7 @@ def _checked(settings: dict) -> dict:
     return checked
 
 
-def _matching(run, checked: dict) -> gans.PlaneRun:
-    """The tab's run if it has these settings, else a fresh one (the old one stops)."""
-    settings = {k: v for k, v in checked.items() if k != "steps"}
-    if (isinstance(run, gans.PlaneRun)
-            and {k: getattr(run.settings, k) for k in settings} == settings):
-        return run
-    if isinstance(run, gans.PlaneRun):
-        run.stop()
-    return gans.PlaneRun(**settings)
-
-
-_streaming = live.Streaming()
+TRAINER = live.Trainer(gans.PlaneRun, _checked, frame, shown=SHOWN, status=2)
 
 
 async def train_gan_2d(run=None, **settings):
@@ -241,50 +230,33 @@ async def train_gan_2d(run=None, **settings):
     streams (the plane, the curves, a sentence, then {"step", "loss_g", "loss_d",
     "distance"}), or the place in line while the server's trainers are busy. The tab passes
     its run, which goes on; a client starts afresh."""
-    checked = _checked(settings)
-    run = _matching(run, checked)
-
-    def waiting(state):
-        return gr.skip(), gr.skip(), live.waiting_note(state), gr.skip()
-
-    async for shown in _streaming.frames(run, run.run(checked["steps"]),
-                                         lambda state: frame(run, state), waiting):
+    async for shown in TRAINER.train(run, settings):
         yield shown
 
 
 def prepare(run=None, **settings):
-    run = _matching(run, _checked(settings))
-    run.stopped = False
-    return run
+    return TRAINER.prepare(run, settings)
 
 
 def step_once(run=None, **settings):
-    run = prepare(run, **settings)
-    run.step()
-    return (*frame(run), run)
+    return TRAINER.step_once(run, settings)
 
 
 def reset(run=None, **settings):
     """A fresh run at step 0 (or, for a drawn distribution with too few points, the points)."""
-    if isinstance(run, gans.PlaneRun):
-        run.stop()
     points = settings.get("points") or []
     if settings.get("distribution") == "drawn" and len(points) < gans.MIN_POINTS:
+        if isinstance(run, gans.PlaneRun):
+            run.stop()
         note = (f"{len(points)} point{'s' if len(points) != 1 else ''} drawn; "
                 f"at least {gans.MIN_POINTS} are needed. Tick *Click to add points* and click "
                 "on the plane.")
         return points_figure(points), gr.skip(), note, gr.skip(), None
-    run = _matching(None, _checked(settings))
-    return (*frame(run), run)
+    return TRAINER.reset(run, settings)
 
 
 def pause(run):
-    if not isinstance(run, gans.PlaneRun):
-        return (gr.skip(),) * SHOWN
-    run.pause()
-    if run in _streaming:
-        return (gr.skip(),) * SHOWN
-    return frame(run)
+    return TRAINER.pause(run)
 
 
 def read_points(text):

@@ -246,59 +246,31 @@ def _checked(settings: dict) -> dict:
         fail(e)
 
 
-def _matching(run, checked: dict) -> gd.DigitRun:
-    settings = {k: v for k, v in checked.items() if k != "steps"}
-    if (isinstance(run, gd.DigitRun)
-            and {k: getattr(run.settings, k) for k in settings} == settings):
-        return run
-    if isinstance(run, gd.DigitRun):
-        run.stop()
-    return gd.DigitRun(**settings)
-
-
-_streaming = live.Streaming()
+TRAINER = live.Trainer(gd.DigitRun, _checked, live_frame, shown=LIVE_SHOWN, status=4)
 
 
 async def train_digit_gan(run=None, **settings):
     """A small digit GAN trained live (gd.SETTINGS as keyword arguments); streams (samples,
-    curves, histogram, a sentence, then {"step", "loss_g", "loss_d", "class_histogram"})."""
-    checked = _checked(settings)
-    run = _matching(run, checked)
-
-    def waiting(state):
-        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), live.waiting_note(state), gr.skip()
-
-    async for shown in _streaming.frames(run, run.run(checked["steps"]),
-                                         lambda state: live_frame(run, state), waiting):
+    curves, histogram, classes over time, a sentence, then {"step", "loss_g", "loss_d",
+    "class_histogram"})."""
+    async for shown in TRAINER.train(run, settings):
         yield shown
 
 
 def prepare(run=None, **settings):
-    run = _matching(run, _checked(settings))
-    run.stopped = False
-    return run
+    return TRAINER.prepare(run, settings)
 
 
 def step_once(run=None, **settings):
-    run = prepare(run, **settings)
-    run.step()
-    return (*live_frame(run), run)
+    return TRAINER.step_once(run, settings)
 
 
 def reset(run=None, **settings):
-    if isinstance(run, gd.DigitRun):
-        run.stop()
-    run = _matching(None, _checked(settings))
-    return (*live_frame(run), run)
+    return TRAINER.reset(run, settings)
 
 
 def pause(run):
-    if not isinstance(run, gd.DigitRun):
-        return (gr.skip(),) * LIVE_SHOWN
-    run.pause()
-    if run in _streaming:
-        return (gr.skip(),) * LIVE_SHOWN
-    return live_frame(run)
+    return TRAINER.pause(run)
 
 
 def build(on_show=()):
