@@ -36,10 +36,11 @@ from demos import (  # noqa: E402
     recurrent,
     sentiment,
     tokens,
+    transfer,
 )
 
-DEMOS = [m.DEMO for m in (digits, activations, learning, recurrent, gans, tokens, generation,
-                          gpt, sentiment, attention, quantization)]
+DEMOS = [m.DEMO for m in (digits, activations, learning, recurrent, gans, transfer, tokens,
+                          generation, gpt, sentiment, attention, quantization)]
 
 HEADER = """
 # 🧠 Neural Playground

@@ -9,6 +9,7 @@ import io
 import json
 import math
 
+import numpy as np
 import plotly.graph_objects as go
 from gradio.components.plot import PlotData  # noqa: F401  (re-exported for type hints)
 
@@ -240,3 +241,37 @@ def unique_labels(tokens: list[str]) -> list[str]:
 def thinned(labels: list[str], most: int = TICKS) -> list[str]:
     step = max(1, -(-len(labels) // most))  # ceil
     return labels[::step]
+
+
+def tiles(maps: np.ndarray, columns: int) -> np.ndarray:
+    """(C, H, W) maps as one (rows·(H+1) − 1, columns·(W+1) − 1) image, NaN between tiles."""
+    c, h, w = maps.shape
+    rows = -(-c // columns)
+    grid = np.full((rows * (h + 1) - 1, columns * (w + 1) - 1), np.nan, dtype=np.float32)
+    for k in range(c):
+        r, q = divmod(k, columns)
+        grid[r * (h + 1):r * (h + 1) + h, q * (w + 1):q * (w + 1) + w] = maps[k]
+    return grid
+
+
+def maps_figure(layer: dict, before: bool = False):
+    maps = layer["before"] if before and "before" in layer else layer["maps"]
+    if maps.ndim == 1:  # the dense layer: one strip
+        data = [{"type": "heatmap", "z": typed(maps[None, :]), "colorscale": "Oranges",
+                 "showscale": False, "hovertemplate": "neuron %{x}: %{z:.3f}<extra></extra>"}]
+        return figure(data, height=160, title=f"{layer['name']}: 128 neurons",
+                            yaxis={"visible": False}, margin=dict(l=10, r=10, t=40, b=30))
+    c, h, w = maps.shape
+    columns = 8
+    grid = tiles(maps, columns)
+    diverging = before and "before" in layer
+    data = [{"type": "heatmap", "z": typed(grid), "showscale": False,
+             "colorscale": DIVERGING if diverging else colorscale("Oranges"),
+             **({"zmid": 0} if diverging else {"zmin": 0}),
+             "hovertemplate": "value %{z:.3f}<extra></extra>"}]
+    what = "before ReLU" if diverging else ("after ReLU" if "before" in layer else "")
+    return figure(data, height=120 + int(560 * grid.shape[0] / grid.shape[1]),
+                        title=f"{layer['name']}: {c} maps of {h} × {w} {what}",
+                        xaxis={"visible": False, "constrain": "domain"},
+                        yaxis={"visible": False, "autorange": "reversed", "scaleanchor": "x"},
+                        margin=dict(l=10, r=10, t=40, b=10))

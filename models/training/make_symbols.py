@@ -2,8 +2,9 @@
 
 No data set of hand-drawn symbols is on a package registry we can reach, so the hand is
 simulated: each symbol is a template of strokes (a triangle is one closed stroke, an arrow two),
-and every drawing of it varies as a person's would: turned up to 15°, slanted, stretched, each
-stroke wobbling (a smooth random displacement), drawn with a pen 12 to 30 px wide on the same
+and every drawing of it varies as a person's would: turned up to 25°, slanted, stretched, each
+stroke wobbling (a smooth random displacement), started late or stopped short, drawn with a
+pen 8 to 34 px wide on the same
 280 × 280 canvas as the app's, then made into 28 × 28 exactly as a drawing is (models.digits:
 cropped, fitted into 20 × 20, centred by mass). The training pool and the held-out variants come
 from different random streams: no held-out drawing is a copy of a training one.
@@ -72,15 +73,15 @@ def _resample(stroke, step=0.02):
 
 def draw(symbol: str, rng: np.random.Generator) -> np.ndarray:
     """One drawing of `symbol` by the simulated hand: a 28 × 28 float image in [0, 1]."""
-    angle = np.deg2rad(rng.uniform(-15, 15))
-    shear = rng.uniform(-0.25, 0.25)
-    sx, sy = rng.uniform(0.75, 1.25, size=2)
+    angle = np.deg2rad(rng.uniform(-25, 25))
+    shear = rng.uniform(-0.35, 0.35)
+    sx, sy = rng.uniform(0.65, 1.35, size=2)
     rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     affine = rot @ np.array([[1.0, shear], [0.0, 1.0]]) @ np.diag([sx, sy])
     # The wobble: two smooth waves across the square, of random direction, phase and size.
-    waves = [(rng.normal(size=2) * 6, rng.uniform(0, 2 * np.pi, size=2), rng.uniform(0.01, 0.04))
-             for _ in range(2)]
-    width = int(rng.uniform(12, 30))
+    waves = [(rng.normal(size=2) * 6, rng.uniform(0, 2 * np.pi, size=2), rng.uniform(0.01, 0.05))
+             for _ in range(3)]
+    width = int(rng.uniform(8, 34))
     picture = Image.new("L", (CANVAS, CANVAS), 0)
     pen = ImageDraw.Draw(picture)
     for stroke in TEMPLATES[symbol]:
@@ -88,8 +89,9 @@ def draw(symbol: str, rng: np.random.Generator) -> np.ndarray:
         points = (points - 0.5) @ affine.T + 0.5
         for k, phase, size in waves:
             points = points + size * np.sin(points @ k[:, None] + phase)  # (N, 2)
-        if rng.random() < 0.3:  # sometimes the pen stops a little short
-            points = points[: max(2, int(len(points) * rng.uniform(0.9, 1.0)))]
+        if rng.random() < 0.4:  # sometimes the pen stops short, or starts late
+            n = len(points)
+            points = points[int(n * rng.uniform(0, 0.08)): max(2, int(n * rng.uniform(0.85, 1)))]
         xy = [tuple(p) for p in (0.1 + 0.8 * points) * CANVAS]
         pen.line(xy, fill=255, width=width, joint="curve")
         for x, y in (xy[0], xy[-1]):  # round pen ends
