@@ -176,8 +176,10 @@ def maps_figure(m: dict) -> plots.PlotData:
         pick = labels == k
         for space, axes in (("pixels", {}), ("features", {"xaxis": "x2", "yaxis": "y2"})):
             xy = np.asarray(m[space])[pick]
-            data.append({"type": "scatter", "mode": "markers", "x": plots.rounded(xy[:, 0], 3),
-                         "y": plots.rounded(xy[:, 1], 3), "name": name, "legendgroup": name,
+            data.append({"type": "scatter", "mode": "markers",
+                         "x": plots.rounded(xy[:, 0].tolist(), 3),
+                         "y": plots.rounded(xy[:, 1].tolist(), 3), "name": name,
+                         "legendgroup": name,
                          "showlegend": space == "pixels", **axes,
                          "marker": {"color": palette[k % len(palette)], "size": 7},
                          "hovertemplate": html.escape(name) + "<extra></extra>"})

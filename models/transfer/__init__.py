@@ -497,6 +497,7 @@ def evaluation(truth, predicted, classes: list[str]) -> dict:
 
 @dataclass(frozen=True)
 class RunSettings:
+    examples: Examples
     methods: tuple[str, ...]
     freeze: int
     augment: bool
@@ -509,7 +510,7 @@ class TransferRun(runner.Playable):
 
     def __init__(self, examples: Examples, methods=METHODS, freeze: int = 2,
                  augment: bool = True, seed: int = 0):
-        self.settings = RunSettings(tuple(methods), freeze, augment, seed)
+        self.settings = RunSettings(examples, tuple(methods), freeze, augment, seed)
         self.examples = examples
         self.mode, self.folds = split(examples.labels, seed)
         self.methods = {m: Method(m, examples, self.folds, freeze, augment, seed)
