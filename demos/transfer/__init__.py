@@ -268,8 +268,14 @@ def step_once(drawings, freeze, steps, augment, seed, run):
 
 
 def reset(drawings, freeze, steps, augment, seed, run):
-    if not (drawings or {}).get("labels"):
-        return (plots.empty("Draw or load some classes first."), "", None, None)
+    """A fresh run on the set as it is now; while the set cannot be learned, what it lacks."""
+    drawings = drawings or _empty_set()
+    try:
+        transfer.examples_from(drawings["labels"], drawings["images"])
+    except ValueError as e:
+        if isinstance(run, transfer.TransferRun):
+            run.stop()
+        return (plots.empty("Nothing to train yet."), f"*{escaped(e)}*", None, None)
     return TRAINER.reset(run, _settings(drawings, freeze, steps, augment, seed))
 
 
@@ -371,9 +377,10 @@ def feature_maps_plane(drawings):
     drawings = drawings or _empty_set()
     if len(drawings["labels"]) < 3:
         return plots.empty("Draw or load some classes first.")
+    classes = list(dict.fromkeys(drawings["labels"]))
     examples = transfer.Examples(np.stack(drawings["images"]).astype(np.float32),
-                                 np.unique(drawings["labels"], return_inverse=True)[1],
-                                 sorted(set(drawings["labels"])))
+                                 np.array([classes.index(c) for c in drawings["labels"]]),
+                                 classes)
     return results.maps_figure(transfer.maps(examples))
 
 
@@ -402,7 +409,7 @@ def build(on_show=()):
                 layers=False, height=300, width=300, elem_id="tl-sketchpad"))
             with gr.Row():
                 add = gr.Button("Add to the class", variant="primary", elem_id="tl-add")
-                gr.ClearButton([sketch], value="Clear", elem_id="tl-clear")
+                clear = gr.ClearButton([sketch], value="Clear", elem_id="tl-clear")
             with gr.Row():
                 per_class = gr.Slider(2, 40, value=STARTER_PER_CLASS, step=1,
                                       label="Starter drawings per symbol", elem_id="tl-per-class")
@@ -424,7 +431,8 @@ def build(on_show=()):
             gr.Markdown(SET_NOTE)
     set_outputs = [drawings, summary, grid, label]
     add.click(add_drawing, [drawings, label, sketch], [*set_outputs, sketch],
-              api_visibility="private", show_progress="hidden")
+              api_visibility="private", show_progress="hidden").then(None, js=PAGE_JS)
+    clear.click(None, js=PAGE_JS)
     remove.click(remove_drawing, [drawings, number], set_outputs, api_visibility="private")
     clear_all.click(clear_set, None, set_outputs, api_visibility="private")
     starter.click(load_starter, per_class, set_outputs, api_visibility="private")

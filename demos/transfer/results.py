@@ -99,10 +99,10 @@ def _curve_traces(points: dict[str, dict[int, list[float]]]) -> list[dict]:
     return data
 
 
-def _curve_layout(title: str) -> dict:
+def _curve_layout(title: str, counts) -> dict:
     return dict(height=340, title=title, legend={"orientation": "h", "y": -0.25},
                 xaxis={"type": "log", "title": {"text": "drawings per class"},
-                       "tickvals": [1, 2, 3, 5, 10, 20, 40, 80]},
+                       "tickvals": sorted(counts)},
                 yaxis={"range": [0, 1.02], "tickformat": ".0%",
                        "title": {"text": "accuracy on held-out drawings"}},
                 margin=dict(l=50, r=15, t=40, b=40))
@@ -112,7 +112,8 @@ def shipped_curve_figure() -> plots.PlotData:
     curve = transfer.shipped_curve()
     points = {m: {int(n): a for n, a in by_n.items()} for m, by_n in curve["accuracy"].items()}
     return plots.figure(_curve_traces(points), **_curve_layout(
-        f"Starter set: {curve['tested_on']} held-out drawings, {curve['seeds']} picks each"))
+        f"Starter set: {curve['tested_on']} held-out drawings, {curve['seeds']} picks each",
+        curve["per_class"]))
 
 
 def my_curve_figure(state: dict) -> plots.PlotData:
@@ -121,7 +122,8 @@ def my_curve_figure(state: dict) -> plots.PlotData:
         points.setdefault(p["method"], {})[p["per_class"]] = [p["accuracy"]]
     if not points:
         return plots.empty("Training the first network…", height=340)
-    return plots.figure(_curve_traces(points), **_curve_layout("Your drawings"))
+    counts = {p["per_class"] for p in state["points"]}
+    return plots.figure(_curve_traces(points), **_curve_layout("Your drawings", counts))
 
 
 def curve_status(state: dict) -> str:

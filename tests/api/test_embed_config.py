@@ -4,7 +4,7 @@ HTTP (tests/browser/test_embed.py shows the pages themselves in Chromium)."""
 import pytest
 
 SLUGS = ["digits", "activations", "learning", "generation", "tokens", "inside", "quantization",
-         "sentiment", "attention", "recurrent", "gans"]
+         "sentiment", "attention", "recurrent", "gans", "transfer"]
 
 
 @pytest.mark.parametrize("slug", SLUGS)

@@ -43,6 +43,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ECHO_APP, ROOT, digit_png, machine, server  # noqa: E402
 
+sys.path.insert(0, str(ROOT))
+from models import transfer  # noqa: E402
+
+LIGHT_EXAMPLES = transfer.starter_examples(3, classes=("star", "A"), seed=0).as_json()
+
 SENTENCE = "The food was cold and the service slow, but the view was stunning."
 GPT_TEXT = "ROMEO.\nBut soft, what light through yonder window breaks? It is the east."
 # The light endpoints of every tab, each with a typical request (keyword arguments; the rest
@@ -71,6 +76,9 @@ LIGHT = {
     "score_text": dict(text=GPT_TEXT, model="shakespeare-lstm"),
     "generate_digits": dict(n=16, seed=0, digit=None),
     "walk_digits": dict(seed_a=0, seed_b=1, digit=None),
+    # a client teaching a network two symbols from three drawings each (a short run: 10 steps)
+    "transfer_learn": dict(examples=LIGHT_EXAMPLES, method="feature_extraction", steps=10,
+                           augment=True, seed=0),
 }
 USUAL = ["classify_digit", "plot_activations", "softmax", "next_token_distribution",
          "classify_sentiment", "attention_map", "descend", "backprop_step"]

@@ -660,6 +660,81 @@ def test_gans_plane_digits_and_a_live_forger_on_a_phone(browser, app_url):
     page.close()
 
 
+def draw_on(page, elem_id, points):
+    """Press, move through the points (fractions of #elem_id's canvas), release."""
+    canvas = page.locator(f"#{elem_id} canvas").first
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + points[0][0] * box["width"], box["y"] + points[0][1] * box["height"])
+    page.mouse.down()
+    for fx, fy in points[1:]:
+        page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"], steps=8)
+    page.mouse.up()
+
+
+def test_transfer_learning_a_new_class_three_ways_tried_and_exported_on_a_phone(browser,
+                                                                                 app_url):
+    page = browser.new_page(viewport={"width": 375, "height": 900})
+    page.goto(f"{app_url}/transfer")
+    # the starter set, loaded for a newcomer: ten symbols, five drawings each
+    page.wait_for_function("() => document.querySelectorAll('#tl-set img').length === 50",
+                           timeout=60_000)
+    assert "10 classes, 50 drawings" in page.locator("#tl-summary").inner_text()
+    wait_plot(page, "tl-curve", "p.data.length === 6")  # three ways, each a band and a line
+    wait_plot(page, "tl-maps", "p.data.length === 20")  # ten classes in two spaces
+    # a set of one's own: a zigzag, drawn twice, then the second one removed
+    page.locator("#tl-clear-set").click()
+    page.wait_for_function("() => document.querySelector('#tl-summary').innerText"
+                           ".includes('No drawings')", timeout=20_000)
+    page.locator("#tl-class input").fill("zigzag")
+    for _ in range(2):
+        draw_on(page, "tl-sketchpad", [(0.15, 0.2), (0.4, 0.8), (0.6, 0.2), (0.85, 0.8)])
+        page.locator("#tl-add").click()
+        page.wait_for_timeout(1_500)
+    page.wait_for_function("() => document.querySelector('#tl-summary').innerText"
+                           ".includes('zigzag 2')", timeout=20_000)
+    page.locator("#tl-number input").fill("2")
+    page.locator("#tl-remove").click()
+    page.wait_for_function("() => document.querySelector('#tl-summary').innerText"
+                           ".includes('zigzag 1')", timeout=20_000)
+    assert "at least 2 classes" in page.locator("#tl-summary").inner_text()
+    page.locator("#tl-per-class input[type=number]").fill("4")
+    page.locator("#tl-per-class input[type=number]").press("Enter")
+    page.locator("#tl-starter").click()
+    page.wait_for_function("() => document.querySelectorAll('#tl-set img').length === 40",
+                           timeout=30_000)
+    # three ways trained side by side (leave-one-out: four drawings a class), 30 steps
+    page.locator("#tl-steps input").fill("30")
+    page.locator("#tl-steps input").press("Enter")
+    page.wait_for_timeout(1_000)
+    press(page, "#tl-play")
+    page.wait_for_function("() => /Done, step 30 /.test(document.querySelector('#tl-status')"
+                           ".innerText)", timeout=120_000)
+    assert "leave-one-out: 4 folds" in page.locator("#tl-status").inner_text()
+    wait_plot(page, "tl-curves", "p.data.length === 6 && p.data[1].x.length > 1")
+    # the confusion matrix: forty held-out drawings (each once), each cell showing its own
+    page.wait_for_selector("#tl-confusion table", timeout=30_000)
+    counts = page.evaluate("() => [...document.querySelectorAll('#tl-confusion td')]"
+                           ".map(td => parseInt(td.querySelector('b').innerText))")
+    assert len(counts) == 100 and sum(counts) == 40
+    assert page.locator("#tl-confusion td img").count() == 40
+    # try it: a triangle, each way's verdict, and the frozen first layer's 32 maps
+    draw_on(page, "tl-try-sketchpad", [(0.5, 0.15), (0.85, 0.8), (0.15, 0.8), (0.5, 0.15)])
+    page.wait_for_selector("#tl-verdict li", timeout=30_000)
+    assert page.locator("#tl-verdict li").count() == 3
+    wait_plot(page, "tl-verdict-plot", "p.data.length === 3")
+    wait_plot(page, "tl-feature-maps", "p.layout.title.text.startsWith('conv1: 32 maps')")
+    # export the feature extractor
+    page.locator("#tl-export").click()
+    link = page.locator("#tl-exported a").first
+    link.wait_for(timeout=30_000)
+    assert link.get_attribute("href").endswith("feature_extraction.safetensors")
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+    assert widths[0] <= widths[1]
+    shot(page, "transfer-phone")
+    page.close()
+
+
 # -- links a hostile visitor could send (issue 27) --------------------------------------------
 
 EVIL_LINK = '<a href="//evil.example">Log in again</a>'

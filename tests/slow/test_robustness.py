@@ -72,7 +72,11 @@ NORMAL = {
     "/walk_digits": dict(seed_a=0, seed_b=1, digit=3),
     "/digit_census": dict(seed=0),
     "/train_digit_gan": dict(steps=2, lr_generator=0.001, lr_discriminator=0.001, seed=0),
+    "/transfer_learn": dict(examples=None, method="fine_tune", freeze=2, steps=2, augment=True,
+                            seed=0, test_images=None),  # examples: set below (a model call)
 }
+NORMAL["/transfer_learn"]["examples"] = __import__("models.transfer").transfer.starter_examples(
+    2, classes=("star", "A")).as_json()
 STRINGS = ["", " ", "\x00", "\x00abc\x07", "🙂" * 50, "مرحبا بالعالم", "<script>alert(1)</script>",
            "x" * 1_000_000]
 # gradio_client cannot send NaN or infinities (they are not JSON); tests/api/test_app.py sends them
@@ -150,7 +154,8 @@ TEXT_FIELDS = [("/generate_text", "prompt"), ("/next_token_distribution", "promp
                ("/lstm_generate", "prompt"), ("/gpt_continue", "prompt"),
                ("/train_gan_2d", "distribution"), ("/train_gan_2d", "loss"),
                ("/train_gan_2d", "points"), ("/generate_digits", "digit"),
-               ("/walk_digits", "digit")]
+               ("/walk_digits", "digit"), ("/transfer_learn", "method"),
+               ("/transfer_learn", "examples"), ("/transfer_learn", "test_images")]
 
 
 @pytest.mark.parametrize("api, field", TEXT_FIELDS)
@@ -187,7 +192,8 @@ NUMBER_FIELDS = [("/generate_text", f) for f in ("temperature", "max_new_tokens"
                                    "seed")] + [
     ("/generate_digits", f) for f in ("n", "seed", "digit")] + [
     ("/walk_digits", "seed_a"), ("/walk_digits", "seed_b"), ("/digit_census", "seed")] + [
-    ("/train_digit_gan", f) for f in ("steps", "lr_generator", "lr_discriminator", "seed")]
+    ("/train_digit_gan", f) for f in ("steps", "lr_generator", "lr_discriminator", "seed")] + [
+    ("/transfer_learn", f) for f in ("freeze", "steps", "seed", "augment")]
 
 
 @pytest.mark.parametrize("api, field", NUMBER_FIELDS)
@@ -195,7 +201,7 @@ def test_wrong_numbers(client, digit_png, api, field):
     for value in NUMBERS:
         if field == "steps" and value is None and api in (
                 "/train_transformer", "/train_recurrent", "/train_race", "/train_gan_2d",
-                "/train_digit_gan"):
+                "/train_digit_gan", "/transfer_learn"):
             continue  # the default budget, a Play of many seconds: tests/unit test it
         check(client, api, {**NORMAL[api], field: value})
     still_normal(client, digit_png, api)
@@ -254,6 +260,26 @@ def test_wrong_sketch_values(client, digit_png, api):
         check(client, api, args=[value])
     still_normal(client, digit_png, "/classify_digit")
     assert client.predict(sketch(digit_png), api_name=api) is not None
+
+
+def test_every_kind_of_picture_and_label_as_transfer_examples(client, digit_png, tmp_path):
+    good = NORMAL["/transfer_learn"]["examples"]
+    for path in images(tmp_path).values():
+        examples = [*good[:3], {"label": "A", "image": handle_file(path)}]
+        check(client, "/transfer_learn", {**NORMAL["/transfer_learn"], "examples": examples})
+        check(client, "/transfer_learn", {**NORMAL["/transfer_learn"],
+                                          "test_images": [handle_file(path)]})
+    for label in STRINGS + [None, 42, ["a"], {"a": 1}, True]:
+        check(client, "/transfer_learn", {**NORMAL["/transfer_learn"],
+                                          "examples": [*good[:3], {"label": label,
+                                                                   "image": good[3]["image"]}]})
+    for image in [None, 5, "x", [], [[0.5] * 28] * 28 + [[0.5] * 28], [[[0.5]] * 28] * 28,
+                  [[0.5] * 10_000] * 28, {"path": "/etc/passwd"}, {"path": None},
+                  "data:image/png;base64," + "A" * 4_000_000]:
+        check(client, "/transfer_learn", {**NORMAL["/transfer_learn"],
+                                          "examples": [*good[:3], {"label": "A",
+                                                                   "image": image}]})
+    still_normal(client, digit_png, "/transfer_learn")
 
 
 def test_wrong_function_lists(client, digit_png):
