@@ -283,6 +283,15 @@ def pause(run):
     return TRAINER.pause(run)
 
 
+def show_architecture(freeze, drawings):
+    try:
+        freeze = transfer.SETTINGS["freeze"].check(freeze)
+    except ValueError:
+        return gr.skip()
+    classes = len(set((drawings or _empty_set())["labels"]))
+    return results.architecture_html(freeze, classes or None)
+
+
 async def transfer_learn(examples, method="feature_extraction", freeze=2, steps=150,
                          augment=True, seed=0, test_images=None):
     """/transfer_learn: a fresh network learns `examples` one way; streams
@@ -440,6 +449,8 @@ def build(on_show=()):
     upload.upload(upload_set, upload, set_outputs, api_visibility="private")
 
     gr.Markdown(TRAIN)
+    architecture = gr.HTML(results.architecture_html(transfer.SETTINGS["freeze"].default),
+                           elem_id="tl-architecture")
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=260):
             c = {s.name: forms.control(s, elem_id=f"tl-{s.name}")
@@ -461,6 +472,10 @@ def build(on_show=()):
     gr.on([reset_button.click, *[x.submit for x in settings if hasattr(x, "submit")],
            drawings.change], reset, inputs, [*shown, run], cancels=[playing],
           api_visibility="private", show_progress="hidden", trigger_mode="always_last")
+
+    gr.on([c["freeze"].change, drawings.change], show_architecture, [c["freeze"], drawings],
+          architecture, api_visibility="private", show_progress="hidden",
+          trigger_mode="always_last")
 
     gr.Markdown(CURVE)
     with gr.Row(equal_height=False):

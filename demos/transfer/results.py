@@ -236,3 +236,55 @@ def confusion_html(validation: dict, images: np.ndarray, classes: list[str], met
             "style='border-collapse:collapse;font-size:12px'>"
             f"<tr><th>true ↓ said →</th>{head}</tr>{''.join(rows)}</table></div>")
 
+
+
+# ---------------------------------------------------------------------------------------------
+# The architecture, as each way trains it
+
+
+LAYERS = [("conv1", "conv 3 × 3, 32", "28 × 28 × 32"), ("conv2", "conv 3 × 3, 32 + batch norm",
+          "28 × 28 × 32"), ("pool1", "max pool 2 × 2", "14 × 14 × 32"),
+          ("conv3", "conv 3 × 3, 64", "14 × 14 × 64"), ("conv4", "conv 3 × 3, 64 + batch norm",
+          "14 × 14 × 64"), ("pool2", "max pool 2 × 2", "7 × 7 × 64"),
+          ("fc1", "dense, 128", "128"), ("fc2", "dense, one per class", "")]
+KINDS = {"frozen": ("#94a3b8", "frozen: the digit network's, unchanged"),
+         "tuned": ("#a855f7", "the digit network's, trained further"),
+         "new": ("#f97316", "new: random, then trained"),
+         "none": ("transparent", "")}
+
+
+def layer_kind(method: str, layer: str, freeze: int) -> str:
+    if layer.startswith("pool"):
+        return "none"
+    frozen = transfer.frozen_names(method, freeze)
+    if layer in frozen:
+        return "frozen"
+    if method == "scratch" or layer in transfer.NEW_LAYERS.get(method, ()):
+        return "new"
+    return "tuned"
+
+
+def architecture_html(freeze: int, n_classes: int | None = None) -> str:
+    """The network, layer by layer, once for each way: which layers are frozen, which start
+    from the digit network and keep learning, and which are new (Teachable Machine's users
+    asked to see this)."""
+    rows = []
+    for method in transfer.METHODS:
+        cells = []
+        for name, what, shape in LAYERS:
+            kind = layer_kind(method, name, freeze)
+            colour = KINDS[kind][0]
+            out = shape or f"{n_classes or 'K'} classes"
+            border = "1px dashed rgba(138,143,152,0.6)" if kind == "none" else "none"
+            cells.append(f"<div title='{html.escape(what)}: {KINDS[kind][1]}' style='flex:1 1 0;"
+                         f"min-width:34px;background:{colour};border:{border};border-radius:4px;"
+                         "padding:3px 2px;font-size:11px;line-height:1.2;text-align:center;"
+                         f"color:{'inherit' if kind == 'none' else 'white'}'>"
+                         f"<b>{name}</b><br>{out}</div>")
+        rows.append(f"<div style='margin:4px 0'><div style='font-size:12px'>{NAMES[method]}</div>"
+                    f"<div style='display:flex;gap:3px'>{''.join(cells)}</div></div>")
+    legend = " ".join(f"<span style='display:inline-block;width:10px;height:10px;"
+                      f"background:{c};border-radius:2px'></span> {t}"
+                      for c, t in (KINDS[k] for k in ("frozen", "tuned", "new")))
+    return (f"<div id='tl-arch-rows'>{''.join(rows)}</div>"
+            f"<div style='font-size:12px;margin-top:4px'>{legend}</div>")

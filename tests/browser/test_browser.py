@@ -703,6 +703,9 @@ def test_transfer_learning_a_new_class_three_ways_tried_and_exported_on_a_phone(
     page.locator("#tl-starter").click()
     page.wait_for_function("() => document.querySelectorAll('#tl-set img').length === 40",
                            timeout=30_000)
+    # which layers each way freezes, tunes or adds, for the ten classes
+    page.wait_for_function("() => document.querySelector('#tl-architecture').innerText"
+                           ".includes('10 classes')", timeout=20_000)
     # three ways trained side by side (leave-one-out: four drawings a class), 30 steps
     page.locator("#tl-steps input").fill("30")
     page.locator("#tl-steps input").press("Enter")

@@ -12,6 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
+from demos.transfer import results
 from models import runner, transfer
 from models.digits import networks
 
@@ -330,3 +331,21 @@ def test_test_images_are_checked():
 def test_the_upload_folder_defaults_to_gradios(monkeypatch):
     monkeypatch.delenv("GRADIO_TEMP_DIR", raising=False)
     assert transfer._upload_dirs() == [Path(tempfile.gettempdir(), "gradio").resolve()]
+
+
+@pytest.mark.parametrize("method, freeze", [("feature_extraction", 0), ("fine_tune", 0),
+                                            ("fine_tune", 2), ("fine_tune", 4), ("scratch", 3)])
+def test_the_architecture_drawn_is_the_one_trained(method, freeze):
+    net = transfer.build(method, 4, freeze, seed=0)
+    shipped = networks.load().cnn.state_dict()
+    for name, *_ in results.LAYERS:
+        if name.startswith("pool"):
+            continue
+        kind = results.layer_kind(method, name, freeze)
+        weight = getattr(net, name).weight
+        same = weight.shape == shipped[f"{name}.weight"].shape and torch.equal(
+            weight, shipped[f"{name}.weight"])
+        assert (kind == "frozen") == (not weight.requires_grad), (name, kind)
+        assert (kind in ("frozen", "tuned")) == same, (name, kind)
+    html = results.architecture_html(freeze, 4)
+    assert html.count("4 classes") == 3
