@@ -36,9 +36,13 @@ def pytest_collection_modifyitems(config, items):
             raise pytest.UsageError(f"{item.nodeid}: a test lives in tests/<tier>/, one of "
                                     f"{', '.join(TIERS)}")
         item.add_marker(getattr(pytest.mark, tier))
-    # The quick tiers first (a broken unit fails in seconds), the browser last.
+    # The quick tiers first (a broken unit fails in seconds), the browser last; in it, the
+    # embed pages first: after the whole of test_browser.py, gradio's web component took 85 to
+    # 90 s to answer its first two clicks (the machine idle meanwhile; cause not found), and
+    # 19 s taken first.
     order = ("unit", "api", "slow", "browser")
-    items.sort(key=lambda item: order.index(_tier(item)))
+    items.sort(key=lambda item: (order.index(_tier(item)),
+                                 "test_embed.py" not in item.nodeid))
 
 
 @pytest.fixture(scope="session")
