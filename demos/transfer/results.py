@@ -278,7 +278,8 @@ def architecture_html(freeze: int, n_classes: int | None = None) -> str:
             border = "1px dashed rgba(138,143,152,0.6)" if kind == "none" else "none"
             cells.append(f"<div title='{html.escape(what)}: {KINDS[kind][1]}' style='flex:1 1 0;"
                          f"min-width:34px;background:{colour};border:{border};border-radius:4px;"
-                         "padding:3px 2px;font-size:11px;line-height:1.2;text-align:center;"
+                         "padding:3px 1px;font-size:10px;line-height:1.2;text-align:center;"
+                         "overflow-wrap:anywhere;"
                          f"color:{'inherit' if kind == 'none' else 'white'}'>"
                          f"<b>{name}</b><br>{out}</div>")
         rows.append(f"<div style='margin:4px 0'><div style='font-size:12px'>{NAMES[method]}</div>"
