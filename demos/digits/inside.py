@@ -34,14 +34,8 @@ def image_of(sketch) -> np.ndarray:
     """A Sketchpad value -> the 28 x 28 input the networks see (as /classify_digit makes it)."""
     from models import digits
 
-    if not isinstance(sketch, dict):
-        sketch = {}
-    ink = digits.ink_from_sketch(sketch.get("background"), sketch.get("layers"),
-                                 sketch.get("composite"))
-    if ink is None:
-        raise ValueError("Draw a digit first (or click an example): there is nothing to look "
-                         "inside of.")
-    return digits.preprocess(ink)
+    return digits.image_from_sketch(sketch, "Draw a digit first (or click an example): there "
+                                            "is nothing to look inside of.")
 
 
 def kernels_figure(layer: dict, most: int = 16):

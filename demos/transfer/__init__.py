@@ -106,14 +106,8 @@ def _empty_set() -> dict:
 
 
 def _drawing(sketch, what: str) -> np.ndarray:
-    if not isinstance(sketch, dict):
-        sketch = {}
     try:
-        ink = digits.ink_from_sketch(sketch.get("background"), sketch.get("layers"),
-                                     sketch.get("composite"))
-        if ink is None:
-            raise ValueError(f"The canvas is empty: draw {what} first.")
-        return digits.preprocess(ink)
+        return digits.image_from_sketch(sketch, f"The canvas is empty: draw {what} first.")
     except ValueError as e:
         fail(e)
 

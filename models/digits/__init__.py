@@ -130,6 +130,18 @@ def ink_from_sketch(background=None, layers=None, composite=None) -> np.ndarray 
     return np.max(np.stack(inks), axis=0)
 
 
+def image_from_sketch(sketch, empty: str) -> np.ndarray:
+    """A Sketchpad value (a dict of background, layers and composite; anything else is taken as
+    empty) -> the 28 x 28 image the networks see. Raises ValueError(empty) when nothing is
+    drawn, and preprocess's and ink_from_sketch's errors."""
+    if not isinstance(sketch, dict):
+        sketch = {}
+    ink = ink_from_sketch(sketch.get("background"), sketch.get("layers"), sketch.get("composite"))
+    if ink is None:
+        raise ValueError(empty)
+    return preprocess(ink)
+
+
 def preprocess(ink: np.ndarray) -> np.ndarray:
     """MNIST's own recipe: crop to the ink, fit into 20x20 keeping the aspect ratio, then place
     in 28x28 so that the centre of mass sits at the centre. Returns float32 (28, 28) in [0, 1].
