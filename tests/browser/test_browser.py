@@ -673,7 +673,8 @@ def draw_on(page, elem_id, points):
 
 
 def test_transfer_learning_a_new_class_three_ways_tried_and_exported_on_a_phone(browser,
-                                                                                 app_url):
+                                                                                 app_url,
+                                                                                 tmp_path):
     page = browser.new_page(viewport={"width": 375, "height": 900})
     page.goto(f"{app_url}/transfer")
     # the starter set, loaded for a newcomer: ten symbols, five drawings each
@@ -682,6 +683,23 @@ def test_transfer_learning_a_new_class_three_ways_tried_and_exported_on_a_phone(
     assert "10 classes, 50 drawings" in page.locator("#tl-summary").inner_text()
     wait_plot(page, "tl-curve", "p.data.length === 6")  # three ways, each a band and a line
     wait_plot(page, "tl-maps", "p.data.length === 20")  # ten classes in two spaces
+    # the set downloaded, removed, and uploaded again
+    page.locator("#tl-download").click()
+    saved = page.locator("#tl-set-file a").first
+    saved.wait_for(timeout=30_000)
+    import httpx
+
+    href = saved.get_attribute("href")
+    path = tmp_path / "drawings.json"
+    path.write_bytes(httpx.get(href if href.startswith("http") else app_url + href).content)
+    page.locator("#tl-clear-set").click()
+    page.wait_for_function("() => document.querySelector('#tl-summary').innerText"
+                           ".includes('No drawings')", timeout=20_000)
+    with page.expect_file_chooser() as chooser:
+        page.locator("#tl-upload").click()
+    chooser.value.set_files(str(path))
+    page.wait_for_function("() => document.querySelectorAll('#tl-set img').length === 50",
+                           timeout=30_000)
     # a set of one's own: a zigzag, drawn twice, then the second one removed
     page.locator("#tl-clear-set").click()
     page.wait_for_function("() => document.querySelector('#tl-summary').innerText"
