@@ -27,6 +27,7 @@ from demos import (  # noqa: E402
     activations,
     attention,
     digits,
+    evaluation,
     gans,
     generation,
     gpt,
@@ -39,8 +40,9 @@ from demos import (  # noqa: E402
     transfer,
 )
 
-DEMOS = [m.DEMO for m in (digits, activations, learning, recurrent, gans, transfer, tokens,
-                          generation, gpt, sentiment, attention, quantization)]
+DEMOS = [m.DEMO for m in (digits, activations, learning, recurrent, gans, transfer,
+                          evaluation, tokens, generation, gpt, sentiment, attention,
+                          quantization)]
 
 HEADER = """
 # 🧠 Neural Playground
@@ -187,7 +189,9 @@ class TooLarge(Exception):
 # hide it when the page loads (gradio issue #12532), so a rule does.
 CSS = """.nav-holder { display: none; }
 /* A demo's own page shows the app's tabs with that one tab in them: no bar for a single tab. */
-.np-tabs:not(:has(button[role=tab] ~ button[role=tab])) > .tab-wrapper { display: none; }"""
+.np-tabs:not(:has(button[role=tab] ~ button[role=tab])) > .tab-wrapper { display: none; }
+/* Small pictures (28 x 28 digits) drawn pixel by pixel, not blurred. */
+.np-pixelated img { image-rendering: pixelated; }"""
 
 
 def launch(demo: gr.Blocks, **kwargs):

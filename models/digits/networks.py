@@ -172,6 +172,25 @@ def predict(image: np.ndarray) -> dict:
 
 
 @torch.no_grad()
+def scores(images: np.ndarray, batch: int = 500) -> dict[str, np.ndarray]:
+    """Many 28x28 images in [0, 1] at once (the Evaluation tab's held-out sets): each network's
+    softmax ("cnn", "mlp": (N, 10)) and the CNN's "unfamiliarity" (N,), as predict() gives them
+    for one image."""
+    models = load()
+    cnn, mlp, unfamiliar = [], [], []
+    for start in range(0, len(images), batch):
+        x = torch.from_numpy(np.asarray(images[start:start + batch], dtype=np.float32))
+        features = models.cnn.features(x[:, None])
+        probs = F.softmax(models.cnn.fc2(features), dim=-1)
+        cnn.append(probs.numpy())
+        mlp.append(F.softmax(models.mlp(x), dim=-1).numpy())
+        unfamiliar += [_unfamiliarity(models, f, int(label))
+                       for f, label in zip(features, probs.argmax(-1))]
+    return {"cnn": np.concatenate(cnn), "mlp": np.concatenate(mlp),
+            "unfamiliarity": np.array(unfamiliar)}
+
+
+@torch.no_grad()
 def mlp_inside(image: np.ndarray, mlp: DigitMLP) -> dict:
     """Everything needed to draw the MLP at work on one image.
 
