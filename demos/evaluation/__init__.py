@@ -78,7 +78,7 @@ the items where the two models disagree: if both were equally good, each disagre
 won by either one like a coin toss (**McNemar's exact test**). The p-value is the chance of a
 split at least as uneven as the one seen, if they were equally good."""
 
-PAIR_NAMES = {"cnn": "the CNN", "mlp": "the 784-16-16-10 network",
+PAIR_NAMES = {"cnn": "CNN", "mlp": "784-16-16-10 network",
               "sentiment-minilm": "fine-tuned MiniLM", "sentiment-encoder": "from-scratch encoder"}
 MODEL_NAMES = {"cnn": "The digit CNN", "mlp": "The 784-16-16-10 network"}
 SHOWN_IN_CELL = 40  # digits shown in a clicked cell (the API gives up to 100)
@@ -218,18 +218,20 @@ def show_confusion(model):
              for w in result["most_confidently_wrong"]]
     return (figures.confusion_summary(result, MODEL_NAMES[model]),
             figures.confusion_table(result), figures.per_class_table(result),
-            plots.picture_grid(wrong, min_width=90, elem_class="np-pictures np-pixelated"),
+            plots.picture_grid(wrong, min_width=64, elem_class="np-pictures np-pixelated"),
             t, p, *show_cell(model, t, p))
 
 
 def show_cell(model, true_digit, predicted_digit):
     if true_digit is None or predicted_digit is None:
-        return [], "Click a cell of the matrix."
-    examples = confusion_examples(model, true_digit, predicted_digit)
+        return "", "Click a cell of the matrix."
+    examples = _call(evaluation.confusion_examples, model, true_digit, predicted_digit)
     t, p = int(true_digit), int(predicted_digit)
     what = (f"the {t}s it got right" if t == p else f"{t}s that it called {p}")
     shown = (f" (the {SHOWN_IN_CELL} surest shown)" if len(examples) > SHOWN_IN_CELL else "")
-    return (examples[:SHOWN_IN_CELL],
+    pictures = [(plots.gray_png(e["image"]),
+                 f"#{e['index']} ({e['confidence']:.0%})") for e in examples[:SHOWN_IN_CELL]]
+    return (plots.picture_grid(pictures, min_width=64, elem_class="np-pictures np-pixelated"),
             f"**{len(examples)}** held-out digits in this cell: {what}{shown}."
             if examples else f"No held-out digit in this cell: no {t} was called {p}.")
 
@@ -279,7 +281,7 @@ def show_open_set(threshold):
     return (figures.counts_html(counts, "not a digit", "digit"),
             figures.curves_figure(curves, counts,
                                   f"not a digit when the score ≥ {float(threshold):.2f}"),
-            text, plots.picture_grid(pictures, min_width=90,
+            text, plots.picture_grid(pictures, min_width=64,
                                      elem_class="np-pictures np-pixelated"))
 
 
@@ -350,8 +352,7 @@ def build(on_show=()):
         predicted_digit = gr.Dropdown(list(range(10)), label="Said", elem_id="ev-said",
                                       min_width=120)
     cell_text = gr.Markdown(elem_id="ev-cell-text")
-    cell = gr.Gallery(label="The digits in the cell", columns=8, height="auto",
-                      object_fit="contain", elem_id="ev-cell", elem_classes=["np-pixelated"])
+    cell = gr.HTML(elem_id="ev-cell", max_height=420)
     gr.Markdown("**The mistakes it was surest of** (its confidence in its wrong answer):")
     wrong = gr.HTML(elem_id="ev-wrong")
     confusion_outputs = [summary, matrix, per_class, wrong, true_digit, predicted_digit, cell,

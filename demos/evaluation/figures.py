@@ -142,8 +142,8 @@ def confusion_table(result: dict):
     diagonal green, the mistakes orange by their share of the row."""
     labels = [str(d) for d in result["labels"]]
     matrix = result["matrix"]
-    frame = pd.DataFrame(matrix, columns=[f"said {d}" for d in labels])
-    frame.insert(0, "true", [f"true {d}" for d in labels])
+    frame = pd.DataFrame(matrix, columns=labels)
+    frame.insert(0, "true ↓ said →", [f"true {d}" for d in labels])
     styles = pd.DataFrame("", index=frame.index, columns=frame.columns)
     for i, row in enumerate(matrix):
         for j, count in enumerate(row):
@@ -223,21 +223,26 @@ def curves_figure(curves: dict, counts: dict, title: str) -> plots.PlotData:
          "line": {"color": plots.FONT_COLOR, "width": 1, "dash": "dot"}},
     ]
     unit = {"range": [0, 1.02], "tickformat": ".0%"}
-    return plots.figure(
-        data, height=340, title=title,
-        xaxis={**unit, "domain": [0, 0.44], "title": {"text": "recall"}},
-        yaxis={**unit, "title": {"text": "precision"}},
-        xaxis2={**unit, "domain": [0.56, 1], "anchor": "y2",
-                "title": {"text": "false positive rate"}},
-        yaxis2={**unit, "anchor": "x2", "title": {"text": "recall (true positive rate)"}},
+    return plots.figure(  # one above the other: side by side, a phone squeezes both
+        data, height=560, title=title,
+        xaxis={**unit, "anchor": "y", "title": {"text": "recall"}},
+        yaxis={**unit, "domain": [0.6, 1], "title": {"text": "precision"}},
+        xaxis2={**unit, "anchor": "y2", "title": {"text": "false positive rate"}},
+        yaxis2={**unit, "domain": [0, 0.4], "anchor": "x2", "title": {"text": "recall"}},
         annotations=[
-            {"text": f"precision-recall (AP {curves['average_precision']:.3f})", "x": 0.22,
-             "xref": "paper", "y": 1.0, "yref": "paper", "yanchor": "bottom",
+            {"text": f"precision-recall (average precision {curves['average_precision']:.3f})",
+             "x": 0.5, "xref": "paper", "y": 1.0, "yref": "paper", "yanchor": "bottom",
              "showarrow": False, "font": {"size": 12}},
-            {"text": f"ROC (area {curves['roc_auc']:.3f})", "x": 0.78, "xref": "paper",
-             "y": 1.0, "yref": "paper", "yanchor": "bottom", "showarrow": False,
+            {"text": f"ROC (area under it {curves['roc_auc']:.3f})", "x": 0.5, "xref": "paper",
+             "y": 0.4, "yref": "paper", "yanchor": "bottom", "showarrow": False,
              "font": {"size": 12}}],
         margin=dict(l=50, r=15, t=60, b=45))
+
+
+def _text(text: str) -> str:
+    """A sentence of the data set, some of whose texts hold HTML entities (at&amp;t): as it
+    reads, escaped."""
+    return html.escape(html.unescape(text))
 
 
 def sentence_list(mistakes: list[dict], threshold: float, most: int = 60) -> str:
@@ -245,7 +250,7 @@ def sentence_list(mistakes: list[dict], threshold: float, most: int = 60) -> str
         return "<p>No sentence is wrong at this threshold.</p>"
     items = "".join(
         f'<li style="margin-bottom:6px"><b>{"positive" if m["positive"] else "negative"}</b>'
-        f' (raters), the model {m["score"]:.0%} positive: {html.escape(m["text"])}</li>'
+        f' (raters), the model {m["score"]:.0%} positive: {_text(m["text"])}</li>'
         for m in mistakes[:most])
     more = (f"<p>… and {len(mistakes) - most} more.</p>" if len(mistakes) > most else "")
     return (f"<p>{len(mistakes)} sentences wrong at threshold {threshold:.2f}, the surest "

@@ -182,7 +182,7 @@ _lock = threading.Lock()  # one first computation of each cached score, not one 
 
 
 def check_digit_model(value) -> str:
-    return checks.choice(value, "The model", tuple(DIGIT_MODELS))
+    return checks.choice(value, "model", tuple(DIGIT_MODELS))
 
 
 def check_digit(value, what: str) -> int:
@@ -264,7 +264,7 @@ def sentiment_models() -> list[str]:
 
 
 def check_sentiment_model(value) -> str:
-    return checks.choice(value, "The model", tuple(sentiment_models()))
+    return checks.choice(value, "model", tuple(sentiment_models()))
 
 
 @lru_cache(maxsize=8)
@@ -340,7 +340,7 @@ def open_set_mistakes(threshold) -> list[dict]:
 
 
 def check_task(value) -> str:
-    return checks.choice(value, "The task", tuple(PAIRS))
+    return checks.choice(value, "task", tuple(PAIRS))
 
 
 def _right(task: str, model: str) -> np.ndarray:
