@@ -423,7 +423,7 @@ def build(on_show=()):
         api_threshold, api_sentiment_model = gr.Number(0.5), gr.Textbox("sentiment-minilm")
         api_task = gr.Textbox("digits")
         api_json = gr.JSON()
-        api_gallery = gr.Gallery()
+        api_gallery = gr.Gallery(format="png")  # lossless: the digits as they are
         api_buttons = [gr.Button() for _ in range(6)]
         api_settings = [forms.control(s) for s in overfit.SETTINGS]
     api_buttons[0].click(digit_confusion, api_model, api_json, api_name="digit_confusion")

@@ -145,10 +145,13 @@ def confusion_table(result: dict):
     frame = pd.DataFrame(matrix, columns=labels)
     frame.insert(0, "true ↓ said →", [f"true {d}" for d in labels])
     styles = pd.DataFrame("", index=frame.index, columns=frame.columns)
-    for i, row in enumerate(matrix):
-        for j, count in enumerate(row):
-            styles.iat[i, j + 1] = _cell_style(count, sum(row), i == j)
+    styles.iloc[:, 1:] = cell_styles(matrix)
     return frame.style.apply(lambda _: styles, axis=None)
+
+
+def cell_styles(matrix: list[list[int]]) -> list[list[str]]:
+    return [[_cell_style(count, sum(row), i == j) for j, count in enumerate(row)]
+            for i, row in enumerate(matrix)]
 
 
 def per_class_table(result: dict) -> pd.DataFrame:
