@@ -137,6 +137,20 @@ def reset(*args):
     return (*TRAINER.draw(out[-1], None), out[-1])
 
 
+def settings_changed(*args):
+    """A fresh run when a setting changed; nothing when it did not (a slider's number box
+    says it was released again when it loses focus, and the finished run would be lost)."""
+    *values, run, compared = args
+    try:
+        checked = _checked(_settings(values))
+    except gr.Error:
+        return (gr.skip(),) * 3
+    checked.pop("steps")
+    if isinstance(run, overfit.OverfitRun) and vars(run.settings) == checked:
+        return (gr.skip(),) * 3
+    return reset(*args)
+
+
 def pause(run):
     return TRAINER.pause(run)
 
@@ -328,9 +342,11 @@ def build(on_show=()):
     pause_button.click(pause, run, shown, api_visibility="private", show_progress="hidden")
     step.click(step_once, [*settings, run], [*shown, run], cancels=[playing],
                api_visibility="private", show_progress="hidden")
-    gr.on([reset_button.click, *[x.release for x in settings if hasattr(x, "release")],
+    reset_button.click(reset, [*settings, run, compared], [*shown, run], cancels=[playing],
+                       api_visibility="private", show_progress="hidden")
+    gr.on([*[x.release for x in settings if hasattr(x, "release")],
            *[x.change for x in settings if not hasattr(x, "release")]],
-          reset, [*settings, run, compared], [*shown, run], cancels=[playing],
+          settings_changed, [*settings, run, compared], [*shown, run],
           api_visibility="private", show_progress="hidden", trigger_mode="always_last")
     clear.click(clear_compared, run, [compared, table, *shown], api_visibility="private",
                 show_progress="hidden")
@@ -376,7 +392,8 @@ def build(on_show=()):
         with gr.Column(scale=2, min_width=300):
             pr_plot = gr.Plot(label="Precision-recall and ROC", elem_id="ev-pr")
     sentences = gr.HTML(elem_id="ev-sentences", max_height=360)
-    gr.on([threshold.release, sentiment_model.change], show_sentiment,
+    # As the slider moves (each answer takes milliseconds: the scores are computed once).
+    gr.on([threshold.change, sentiment_model.change], show_sentiment,
           [threshold, sentiment_model], [counts, pr_plot, sentences], api_visibility="private",
           show_progress="hidden", trigger_mode="always_last")
 
@@ -391,7 +408,7 @@ def build(on_show=()):
             open_plot = gr.Plot(label="Precision-recall and ROC", elem_id="ev-open-pr")
     open_text = gr.Markdown(elem_id="ev-open-text")
     open_wrong = gr.HTML(elem_id="ev-open-wrong", max_height=360)
-    open_threshold.release(show_open_set, open_threshold,
+    open_threshold.change(show_open_set, open_threshold,
                            [open_counts, open_plot, open_text, open_wrong],
                            api_visibility="private", show_progress="hidden",
                            trigger_mode="always_last")

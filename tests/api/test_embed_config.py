@@ -4,7 +4,8 @@ HTTP (tests/browser/test_embed.py shows the pages themselves in Chromium)."""
 import pytest
 
 SLUGS = ["digits", "activations", "learning", "generation", "tokens", "inside", "quantization",
-         "sentiment", "attention", "recurrent", "gans", "transfer"]
+         "sentiment", "attention", "recurrent", "gans", "transfer",
+         "evaluation"]
 
 
 @pytest.mark.parametrize("slug", SLUGS)

@@ -814,3 +814,64 @@ def test_the_address_is_written_by_the_tab_that_shows(browser, app_url):
     page.wait_for_selector("#q-qat .js-plotly-plot", timeout=60_000)
     assert page.locator("#q-qat").is_visible()
     page.close()
+
+
+def shows(page, selector, text, timeout=30_000):
+    """Wait until the element (which may not be there yet) shows the text."""
+    page.wait_for_function("([s, t]) => { const e = document.querySelector(s); "
+                           "return e && e.innerText.includes(t); }", arg=[selector, text],
+                           timeout=timeout)
+
+
+def test_evaluation_overfitting_a_confusion_cell_thresholds_and_the_paired_test_on_a_phone(
+        browser, app_url):
+    page = browser.new_page(viewport={"width": 375, "height": 900})
+    page.goto(f"{app_url}/evaluation")
+    shows(page, "#ev-summary", "989 of 1,000", timeout=60_000)
+    # a cell clicked: the CNN's 8s called 0, each shown
+    page.locator("#ev-matrix [data-testid='cell-8-1']").click()
+    shows(page, "#ev-cell-text", "8s that it called 0", timeout=20_000)
+    assert page.locator("#ev-cell img").count() == 2
+    assert page.locator("#ev-wrong img").count() == 11  # all its 11 mistakes
+    # the other network: its own matrix
+    page.locator("#ev-model label:has-text('784-16-16-10')").click()
+    shows(page, "#ev-summary", "954 of 1,000", timeout=20_000)
+    # overfitting: 100 digits for 40 epochs, then 1,000 digits; both kept to compare
+    page.locator("#ev-epochs input[type=number]").fill("40")
+    page.locator("#ev-epochs input[type=number]").press("Enter")
+    page.wait_for_timeout(500)
+    press(page, "#ev-play")
+    shows(page, "#ev-status", "Done, epoch 40 of 40", timeout=60_000)
+    assert "Test accuracy, measured once" in page.locator("#ev-status").inner_text()
+    wait_plot(page, "ev-curves", "p.data.length === 4 && p.data[1].fill === 'tonexty'"
+                                 " && p.layout.shapes.length >= 1")
+    page.wait_for_function("() => document.querySelectorAll("
+                           "'#ev-runs [role=gridcell][data-col=\"0\"]').length === 1",
+                           timeout=20_000)
+    page.locator("#ev-n_train input[type=number]").fill("1000")
+    page.locator("#ev-n_train input[type=number]").press("Enter")
+    page.wait_for_timeout(500)
+    press(page, "#ev-play")
+    shows(page, "#ev-status", "Done, epoch 40 of 40 (1,000 training", timeout=90_000)
+    wait_plot(page, "ev-curves", "p.data.length === 5")  # the first run's validation, dotted
+    page.wait_for_function("() => document.querySelectorAll("
+                           "'#ev-runs [role=gridcell][data-col=\"0\"]').length === 2",
+                           timeout=20_000)
+    # a threshold: the counts follow it, and the wrong sentences are listed
+    page.wait_for_selector("#ev-counts table", timeout=60_000)
+    before = page.locator("#ev-counts").inner_text()
+    page.locator("#ev-threshold input[type=number]").fill("0.9")
+    page.locator("#ev-threshold input[type=number]").press("Enter")
+    page.wait_for_function(f"() => document.querySelector('#ev-counts').innerText !== "
+                           f"{before!r}", timeout=20_000)
+    assert page.locator("#ev-sentences li").count() > 10
+    # (the sliders' number boxes losing focus did not throw the finished run away)
+    assert "Done, epoch 40 of 40" in page.locator("#ev-status").inner_text()
+    wait_plot(page, "ev-pr", "p.layout.title.text.includes('threshold 0.90')")
+    assert "397" in page.locator("#ev-open-counts").inner_text()  # non-digits caught at 1.0
+    # the paired test, for the sentiment models
+    page.locator("#ev-task label:has-text('MiniLM')").click()
+    shows(page, "#ev-significance", "fine-tuned MiniLM", timeout=30_000)
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+    assert widths[0] <= widths[1]
+    shot(page, "evaluation-phone")

@@ -31,6 +31,7 @@ PAGES = {  # tests/api/test_embed_config.py checks the same pages' configs
                   "#recurrent-arithmetic :text('reset gate')"),
     "gans": ("#gan-plane .js-plotly-plot", "#gan-step", "#gan-status :text('Step 1:')"),
     "transfer": ("#tl-set img", "#tl-step", "#tl-status :text('step 1 ')"),
+    "evaluation": ("#ev-matrix table", "#ev-step", "#ev-status :text('epoch 1 of')"),
 }
 OFFSCREEN_CONTROLS = """() => [...document.querySelectorAll(
     'button, input, textarea, select, [role=tab], canvas')].filter(e => {

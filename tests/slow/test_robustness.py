@@ -74,6 +74,13 @@ NORMAL = {
     "/train_digit_gan": dict(steps=2, lr_generator=0.001, lr_discriminator=0.001, seed=0),
     "/transfer_learn": dict(examples=None, method="fine_tune", freeze=2, steps=2, augment=True,
                             seed=0, test_images=None),  # examples: set below (a model call)
+    "/digit_confusion": dict(model="mlp"),
+    "/confusion_examples": dict(model="mlp", true_digit=4, predicted_digit=9),
+    "/sentiment_threshold": dict(threshold=0.5, model="sentiment-encoder"),
+    "/open_set_threshold": dict(threshold=1.0),
+    "/significance_test": dict(task="digits"),
+    "/train_overfit": dict(n_train=50, epochs=2, weight_decay=0, dropout=0, augment=False,
+                           seed=0),
 }
 NORMAL["/transfer_learn"]["examples"] = __import__("models.transfer").transfer.starter_examples(
     2, classes=("star", "A")).as_json()
@@ -155,7 +162,9 @@ TEXT_FIELDS = [("/generate_text", "prompt"), ("/next_token_distribution", "promp
                ("/train_gan_2d", "distribution"), ("/train_gan_2d", "loss"),
                ("/train_gan_2d", "points"), ("/generate_digits", "digit"),
                ("/walk_digits", "digit"), ("/transfer_learn", "method"),
-               ("/transfer_learn", "examples"), ("/transfer_learn", "test_images")]
+               ("/transfer_learn", "examples"), ("/transfer_learn", "test_images"),
+               ("/digit_confusion", "model"), ("/confusion_examples", "model"),
+               ("/sentiment_threshold", "model"), ("/significance_test", "task")]
 
 
 @pytest.mark.parametrize("api, field", TEXT_FIELDS)
@@ -193,7 +202,11 @@ NUMBER_FIELDS = [("/generate_text", f) for f in ("temperature", "max_new_tokens"
     ("/generate_digits", f) for f in ("n", "seed", "digit")] + [
     ("/walk_digits", "seed_a"), ("/walk_digits", "seed_b"), ("/digit_census", "seed")] + [
     ("/train_digit_gan", f) for f in ("steps", "lr_generator", "lr_discriminator", "seed")] + [
-    ("/transfer_learn", f) for f in ("freeze", "steps", "seed", "augment")]
+    ("/transfer_learn", f) for f in ("freeze", "steps", "seed", "augment")] + [
+    ("/confusion_examples", "true_digit"), ("/confusion_examples", "predicted_digit"),
+    ("/sentiment_threshold", "threshold"), ("/open_set_threshold", "threshold")] + [
+    ("/train_overfit", f) for f in ("n_train", "epochs", "weight_decay", "dropout", "augment",
+                                    "seed")]
 
 
 @pytest.mark.parametrize("api, field", NUMBER_FIELDS)
@@ -210,7 +223,8 @@ def test_wrong_numbers(client, digit_png, api, field):
 @pytest.mark.parametrize("api, field", [
     ("/generate_text", "model"), ("/next_token_distribution", "model"),
     ("/classify_sentiment", "model"), ("/attention_map", "model"), ("/inside_gpt", "model"),
-    ("/logit_lens", "model"), ("/knock_out", "model"), ("/score_text", "model")])
+    ("/logit_lens", "model"), ("/knock_out", "model"), ("/score_text", "model"),
+    ("/digit_confusion", "model"), ("/sentiment_threshold", "model")])
 def test_model_keys_that_are_not_allowed(client, digit_png, api, field):
     for value in ["gpt2-xl", "openai-community/gpt2", "../../etc/passwd", "/etc/passwd",
                   "https://example.com/model.bin", "", None, 3]:
