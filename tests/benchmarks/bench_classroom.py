@@ -79,6 +79,13 @@ LIGHT = {
     # a client teaching a network two symbols from three drawings each (a short run: 10 steps)
     "transfer_learn": dict(examples=LIGHT_EXAMPLES, method="feature_extraction", steps=10,
                            augment=True, seed=0),
+    # the Evaluation tab: a matrix, a cell's digits, a threshold, the paired test, and a short
+    # overfitting run (100 digits, 10 epochs)
+    "digit_confusion": dict(model="mlp"),
+    "confusion_examples": dict(model="mlp", true_digit=4, predicted_digit=9),
+    "sentiment_threshold": dict(threshold=0.7, model="sentiment-minilm"),
+    "significance_test": dict(task="sentiment"),
+    "train_overfit": dict(n_train=100, epochs=10, seed=0),
 }
 USUAL = ["classify_digit", "plot_activations", "softmax", "next_token_distribution",
          "classify_sentiment", "attention_map", "descend", "backprop_step"]
