@@ -25,11 +25,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
 
 from models import checks, evaluation, runner
+from models.lazy import no_grad, torch
 from models.settings import Schema, Setting
 
 MIN_TRAIN = 50
@@ -65,22 +63,15 @@ SETTINGS = Schema(
 )
 
 
-class Net(nn.Module):
+def network(dropout: float):
     """784 -> 16 -> 16 -> 10 (ReLU), as the Digits tab's network, with dropout after each
     hidden layer while training."""
-
-    def __init__(self, dropout: float):
-        super().__init__()
-        self.fc1, self.fc2, self.fc3 = nn.Linear(784, 16), nn.Linear(16, 16), nn.Linear(16, 10)
-        self.dropout = nn.Dropout(dropout)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.dropout(F.relu(self.fc1(x.flatten(1))))
-        x = self.dropout(F.relu(self.fc2(x)))
-        return self.fc3(x)
+    nn = torch.nn
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.ReLU(), nn.Dropout(dropout),
+                         nn.Linear(16, 16), nn.ReLU(), nn.Dropout(dropout), nn.Linear(16, 10))
 
 
-def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+def augment(x, generator):
     """Each image (B, 28, 28) turned by up to 12 degrees, scaled by 0.9 to 1.1 and shifted by
     up to 2 pixels, afresh."""
     b = len(x)
@@ -89,6 +80,7 @@ def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
     theta = torch.stack([torch.stack([cos, -sin, u[:, 2] * 2 / 14], 1),
                          torch.stack([sin, cos, u[:, 3] * 2 / 14], 1)], 1)
+    F = torch.nn.functional
     grid = F.affine_grid(theta, (b, 1, 28, 28), align_corners=False)
     return F.grid_sample(x[:, None], grid, align_corners=False)[:, 0]
 
@@ -104,18 +96,19 @@ def subset(n_train: int, seed: int) -> np.ndarray:
     return np.array(dealt[:n_train])
 
 
-def _tensors(images: np.ndarray, labels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+def _tensors(images: np.ndarray, labels: np.ndarray):
     return (torch.from_numpy(images.astype(np.float32) / 255),
             torch.from_numpy(labels.astype(np.int64)))
 
 
-@torch.no_grad()
-def measure(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+@no_grad
+def measure(model, x, y) -> tuple[float, float]:
     """Mean cross-entropy and accuracy, the network in evaluation mode (no dropout)."""
     model.eval()
     logits = model(x)
     model.train()
-    return float(F.cross_entropy(logits, y)), float((logits.argmax(-1) == y).float().mean())
+    return (float(torch.nn.functional.cross_entropy(logits, y)),
+            float((logits.argmax(-1) == y).float().mean()))
 
 
 @dataclass(frozen=True)
@@ -139,7 +132,7 @@ class OverfitRun(runner.Playable):
         self.x_val, self.y_val = _tensors(d["val_images"], d["val_labels"])
         with runner.SEEDING:
             torch.manual_seed(seed)
-            self.model = Net(dropout)
+            self.model = network(dropout)
         self.generator = torch.Generator().manual_seed(seed)
         # Weight decay as the textbook's L2 penalty, (weight_decay / 2) * sum of squared weights
         # (not the biases) added to the loss; Adam's own weight_decay does the same gradient.
@@ -178,7 +171,7 @@ class OverfitRun(runner.Playable):
                 x = self.x[batch]
                 if self.settings.augment:
                     x = augment(x, self.generator)
-                loss = F.cross_entropy(self.model(x), self.y[batch])
+                loss = torch.nn.functional.cross_entropy(self.model(x), self.y[batch])
                 if not torch.isfinite(loss):
                     self.status = "diverged"
                     return
@@ -205,7 +198,7 @@ class OverfitRun(runner.Playable):
             if self.test is None and self.best is not None:
                 d = evaluation.data()
                 x, y = _tensors(d["test_images"], d["test_labels"])
-                model = Net(self.settings.dropout)
+                model = network(self.settings.dropout)
                 model.load_state_dict(self.best[2])
                 loss, accuracy = measure(model, x, y)
                 right = round(accuracy * len(y))

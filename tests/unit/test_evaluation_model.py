@@ -303,7 +303,7 @@ def test_the_test_digits_are_scored_once_with_the_best_epochs_weights():
     # the same weights, scored here: the same accuracy
     import torch
 
-    model = overfit.Net(0.0)
+    model = overfit.network(0.0)
     model.load_state_dict(run.best[2])
     x = torch.from_numpy(evaluation.test_images())
     accuracy = float((model.eval()(x).argmax(-1).numpy() == evaluation.test_labels()).mean())
