@@ -224,9 +224,12 @@ def _biggest_mistake(matrix) -> tuple[int, int]:
                key=lambda ij: matrix[ij[0]][ij[1]])
 
 
-def show_confusion(model):
+def show_confusion(model, true_digit=None, predicted_digit=None):
+    """The network's matrix and figures, and a cell's digits: the one given, or at first its
+    most frequent mistake."""
     result = _call(evaluation.digit_confusion, model)
-    t, p = _biggest_mistake(result["matrix"])
+    t, p = ((true_digit, predicted_digit) if None not in (true_digit, predicted_digit)
+            else _biggest_mistake(result["matrix"]))
     wrong = [(plots.gray_png(evaluation.digit_image(w["index"])),
               figures.digit_caption(w["true"], w["predicted"], w["confidence"]))
              for w in result["most_confidently_wrong"]]
@@ -312,8 +315,10 @@ def show_significance(task):
     return figures.significance_markdown(significance_test(task), PAIR_NAMES)
 
 
-def first_show():
-    return show_confusion("cnn")
+def first_show(model, true_digit, predicted_digit):
+    """Each time the tab shows: as it was left (the cell chosen, the run trained), or filled
+    the first time."""
+    return show_confusion(model, true_digit, predicted_digit)
 
 
 def build(on_show=()):
@@ -423,10 +428,10 @@ def build(on_show=()):
     gr.on([test_button.click, task.change], show_significance, task, verdict,
           api_visibility="private", show_progress="hidden", trigger_mode="always_last")
 
-    shown_first = gr.on(list(on_show), first_show, None, confusion_outputs,
-                        api_visibility="private", show_progress="hidden")
-    shown_first.then(reset, [*settings, run, compared], [*shown, run], api_visibility="private",
-                     show_progress="hidden").then(
+    shown_first = gr.on(list(on_show), first_show, [model, true_digit, predicted_digit],
+                        confusion_outputs, api_visibility="private", show_progress="hidden")
+    shown_first.then(settings_changed, [*settings, run, compared], [*shown, run],
+                     api_visibility="private", show_progress="hidden").then(
         show_open_set, open_threshold, [open_counts, open_plot, open_text, open_wrong],
         api_visibility="private", show_progress="hidden").then(
         show_significance, task, verdict, api_visibility="private", show_progress="hidden").then(

@@ -10,6 +10,7 @@ import html
 import pandas as pd
 
 from demos import plots
+from models import evaluation
 
 TRAIN_COLOR, VAL_COLOR, GAP = "#60a5fa", "#f97316", "rgba(249, 115, 22, 0.18)"
 RUN_COLORS = ["#a855f7", "#22c55e", "#eab308", "#ec4899", "#14b8a6", "#94a3b8"]
@@ -94,9 +95,12 @@ def overfit_status(state: dict) -> str:
     if not state["epoch"]:
         return head
     gap = state["train_accuracy"] - state["val_accuracy"]
+    right = round(state["val_accuracy"] * state["n_val"])
     lines = [head,
              f"Training accuracy {pct(state['train_accuracy'])}, validation accuracy "
-             f"{pct(state['val_accuracy'])}: a gap of {gap * 100:.1f} points. Training loss "
+             f"{pct(state['val_accuracy'])} (Wilson 95 %: "
+             f"{interval(evaluation.wilson(right, state['n_val']))}): a gap of "
+             f"{gap * 100:.1f} points. Training loss "
              f"{state['train_loss']:.3f}, validation loss {state['val_loss']:.3f}."]
     if state["best_epoch"]:
         lines.append(f"Lowest validation loss at epoch **{state['best_epoch']}** "
@@ -112,7 +116,7 @@ def overfit_status(state: dict) -> str:
 def comparison_table(runs: list[dict]) -> pd.DataFrame:
     """One row per finished run, newest first."""
     columns = ["run", "best epoch", "validation loss (best)", "validation accuracy (best)",
-               "training accuracy (end)", "gap (end)", "test accuracy"]
+               "training accuracy (end)", "gap (end)", "test accuracy (Wilson 95 %)"]
     rows = []
     for run in reversed(runs):
         h, best = run["history"], run["best_epoch"] or 0
@@ -120,7 +124,8 @@ def comparison_table(runs: list[dict]) -> pd.DataFrame:
         rows.append([run["label"], best, round(h["val_loss"][best], 3),
                      pct(h["val_accuracy"][best]), pct(h["train_accuracy"][-1]),
                      f"{(h['train_accuracy'][-1] - h['val_accuracy'][-1]) * 100:.1f} pts",
-                     pct(test["accuracy"]) if test else "–"])
+                     f"{pct(test['accuracy'])} ({interval(test['interval'])})" if test
+                     else "–"])
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -52,7 +52,8 @@ def test_a_finished_run_joins_the_comparison_once_and_says_its_test_score():
     compared, table = tab.keep_finished(run, compared)
     assert len(compared) == 1 and len(table) == 1
     assert table.iloc[0]["run"] == "100 digits"
-    assert table.iloc[0]["test accuracy"] == figures.pct(run.test["accuracy"])
+    assert table.iloc[0]["test accuracy (Wilson 95 %)"].startswith(
+        figures.pct(run.test["accuracy"]) + " (")
     assert "measured once" in figures.overfit_status(run.record())
     unfinished = overfit.OverfitRun(n_train=100, seed=0)
     assert tab.keep_finished(unfinished, compared)[0] == compared
