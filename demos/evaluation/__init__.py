@@ -205,9 +205,7 @@ def _call(fn, *args):
 
 def digit_confusion(model="cnn") -> dict:
     """/digit_confusion"""
-    result = _call(evaluation.digit_confusion, model)
-    return {k: v for k, v in result.items() if k != "most_confidently_wrong"} | {
-        "most_confidently_wrong": result["most_confidently_wrong"]}
+    return _call(evaluation.digit_confusion, model)
 
 
 def confusion_examples(model="cnn", true_digit=4, predicted_digit=9) -> list:

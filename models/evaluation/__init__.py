@@ -178,7 +178,9 @@ def sentiment_sample() -> tuple[tuple[str, ...], np.ndarray]:
 # ---------------------------------------------------------------------------------------------
 # The digit networks on the held-out digits
 
-_lock = threading.Lock()  # one first computation of each cached score, not one per request
+# One first computation of each cached score, not one per request (two locks: the digits' scores
+# need not wait for MiniLM's seven seconds on the sentences).
+_digits_lock, _sentences_lock = threading.Lock(), threading.Lock()
 
 
 def check_digit_model(value) -> str:
@@ -190,7 +192,7 @@ def check_digit(value, what: str) -> int:
 
 
 def _digit_scores() -> dict[str, np.ndarray]:
-    with _lock:
+    with _digits_lock:
         return _digit_scores_once()
 
 
@@ -278,7 +280,7 @@ def _sentiment_scores(model: str) -> np.ndarray:
 def sentiment_scores(model: str) -> np.ndarray:
     """P(positive) of each held-out sentence, by the model (computed once per model)."""
     model = check_sentiment_model(model)
-    with _lock:
+    with _sentences_lock:
         return _sentiment_scores(model)
 
 
