@@ -25,6 +25,21 @@ import pytest  # noqa: E402
 TIERS = ("unit", "api", "browser", "slow")
 
 
+def strict_figure(plot) -> dict:
+    """A gr.Plot value's figure, read as a browser's JSON.parse would (which refuses NaN and
+    infinities) and checked by plotly.py, which rejects an unknown property."""
+    import json
+
+    import plotly.graph_objects as go
+
+    def refuse(name):
+        raise ValueError(f"{name} is not JSON")
+
+    data = json.loads(plot.plot, parse_constant=refuse)
+    go.Figure(data)
+    return data
+
+
 def _tier(item) -> str:
     return Path(str(item.fspath)).parent.name
 

@@ -2,25 +2,15 @@
 run's own numbers, the confusion matrix as a clickable table, the counts as a table of four,
 sentences escaped, and the paired test said in words."""
 
-import json
 
 import gradio as gr
-import plotly.graph_objects as go
 import pytest
+from conftest import strict_figure as strict
 
 import demos.evaluation as tab
 from demos.evaluation import figures
 from models import evaluation
 from models.evaluation import overfit
-
-
-def strict(plot) -> dict:
-    def refuse(name):
-        raise ValueError(f"{name} is not JSON")
-
-    data = json.loads(plot.plot, parse_constant=refuse)
-    go.Figure(data)  # plotly.py rejects unknown properties
-    return data
 
 
 def test_an_overfitting_frame_at_epoch_0_and_after_with_runs_to_compare():

@@ -1,22 +1,11 @@
 """The GANs tab's frames: valid plotly figures (strict JSON: a browser's JSON.parse refuses NaN),
 drawn from the run's own numbers, and the sentences."""
 
-import json
-
-import plotly.graph_objects as go
 import pytest
+from conftest import strict_figure as strict
 
 import demos.gans as tab
 from models import gans
-
-
-def strict(plot) -> dict:
-    def refuse(name):
-        raise ValueError(f"{name} is not JSON")
-
-    data = json.loads(plot.plot, parse_constant=refuse)
-    go.Figure(data)  # plotly.py rejects unknown properties
-    return data
 
 
 @pytest.mark.parametrize("steps", [0, 3])
