@@ -78,8 +78,9 @@ the items where the two models disagree: if both were equally good, each disagre
 won by either one like a coin toss (**McNemar's exact test**). The p-value is the chance of a
 split at least as uneven as the one seen, if they were equally good."""
 
-PAIR_NAMES = {"cnn": "CNN", "mlp": "784-16-16-10 network",
-              "sentiment-minilm": "fine-tuned MiniLM", "sentiment-encoder": "from-scratch encoder"}
+PAIR_NAMES = {"cnn": "the CNN", "mlp": "the 784-16-16-10 network",
+              "sentiment-minilm": "fine-tuned MiniLM",
+              "sentiment-encoder": "the from-scratch encoder"}
 MODEL_NAMES = {"cnn": "The digit CNN", "mlp": "The 784-16-16-10 network"}
 SHOWN_IN_CELL = 40  # digits shown in a clicked cell (the API gives up to 100)
 
@@ -366,10 +367,11 @@ def build(on_show=()):
             per_class = gr.Dataframe(label="Per digit", interactive=False,
                                      elem_id="ev-per-class")
     with gr.Row():
-        true_digit = gr.Dropdown(list(range(10)), label="True digit", elem_id="ev-true",
-                                 min_width=120)
-        predicted_digit = gr.Dropdown(list(range(10)), label="Said", elem_id="ev-said",
-                                      min_width=120)
+        # No cell at first: the tab opens on the network's most frequent mistake.
+        true_digit = gr.Dropdown(list(range(10)), value=None, label="True digit",
+                                 elem_id="ev-true", min_width=120)
+        predicted_digit = gr.Dropdown(list(range(10)), value=None, label="Said",
+                                      elem_id="ev-said", min_width=120)
     cell_text = gr.Markdown(elem_id="ev-cell-text")
     cell = gr.HTML(elem_id="ev-cell", max_height=420)
     gr.Markdown("**The mistakes it was surest of** (its confidence in its wrong answer):")

@@ -269,8 +269,13 @@ def sentence_list(mistakes: list[dict], threshold: float, most: int = 60) -> str
 # How sure: the paired test
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def significance_markdown(result: dict, names: dict) -> str:
     a, b = names[result["a"]], names[result["b"]]
+    big_a, big_b = _capital(a), _capital(b)
     p = result["p_value"]
     low, high = result["difference_interval"]
     verdict = (f"**Yes**: a difference this large would be very unlikely (p = {p:.2g}) if the "
@@ -278,11 +283,12 @@ def significance_markdown(result: dict, names: dict) -> str:
                f"**Not shown**: a difference this large could well be chance (p = {p:.2g}). "
                "More held-out items would tell.")
     return (
-        f"| | {a} right | {a} wrong |\n|---|---|---|\n"
-        f"| **{b} right** | {result['both_right']} | {result['only_b']} |\n"
-        f"| **{b} wrong** | {result['only_a']} | {result['both_wrong']} |\n\n"
-        f"**{a}**: {pct(result['accuracy_a'])} (Wilson 95 %: {interval(result['interval_a'])})"
-        f"  \n**{b}**: {pct(result['accuracy_b'])} (Wilson 95 %: "
+        f"| | {big_a} right | {big_a} wrong |\n|---|---|---|\n"
+        f"| **{big_b} right** | {result['both_right']} | {result['only_b']} |\n"
+        f"| **{big_b} wrong** | {result['only_a']} | {result['both_wrong']} |\n\n"
+        f"**{big_a}**: {pct(result['accuracy_a'])} (Wilson 95 %: "
+        f"{interval(result['interval_a'])})  \n**{big_b}**: {pct(result['accuracy_b'])} "
+        f"(Wilson 95 %: "
         f"{interval(result['interval_b'])})  \n"
         f"Difference: {(result['accuracy_a'] - result['accuracy_b']) * 100:.1f} points "
         f"(paired bootstrap 95 %: {low * 100:.1f} to {high * 100:.1f} points), on the same "

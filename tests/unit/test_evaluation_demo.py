@@ -115,3 +115,13 @@ def test_bad_values_become_gradio_errors():
         tab.significance_test("vision")
     with pytest.raises(gr.Error, match="training digits"):
         tab._checked({"n_train": 5})
+
+
+def test_the_tab_opens_on_the_most_frequent_mistake_and_keeps_a_chosen_cell():
+    matrix = evaluation.digit_confusion("cnn")["matrix"]
+    out = tab.first_show("cnn", None, None)
+    t, p = out[4], out[5]
+    assert t != p and matrix[t][p] == max(matrix[i][j] for i in range(10) for j in range(10)
+                                          if i != j)
+    out = tab.first_show("cnn", 8, 0)
+    assert (out[4], out[5]) == (8, 0) and "8s that it called 0" in out[-1]
