@@ -184,6 +184,34 @@ class TooLarge(Exception):
     pass
 
 
+class VaryOrigin:
+    """ASGI middleware: every response says `Vary: Origin`. gradio answers a request from
+    another site's page (the web component in a blog post) with CORS headers, and a request
+    with no Origin (that page's <img> of an example) without them; with no Vary, the browser
+    reuses the second answer for the first kind of request (the Sketchpad loading the same
+    example to draw on), refuses it for its missing CORS header, and the example does not
+    load (tests/browser/test_embed.py: Digits in a web component)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        # gradio's own CORS middleware (outside this one) says it when a request has an Origin.
+        if scope["type"] != "http" or any(k == b"origin" for k, _ in scope.get("headers") or []):
+            return await self.app(scope, receive, send)
+
+        async def sending(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                vary = [v for k, v in headers if k.lower() == b"vary"]
+                if not any(b"origin" in v.lower() for v in vary):
+                    headers.append((b"vary", b"Origin"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+
 # The demo pages are for embedding, not browsing: gradio would show a bar with one link, "Home",
 # on every page (leaving an embedded demo for the whole app). gr.Navbar(visible=False) does not
 # hide it when the page loads (gradio issue #12532), so a rule does.
@@ -202,7 +230,8 @@ def launch(demo: gr.Blocks, **kwargs):
                        max_file_size=MAX_FILE_SIZE,
                        app_kwargs={
                            "routes": gradio_internals.embed_routes(demo, [d.slug for d in DEMOS]),
-                           "middleware": [Middleware(BodyLimit)]}, **kwargs)
+                           "middleware": [Middleware(BodyLimit), Middleware(VaryOrigin)]},
+                       **kwargs)
 
 
 if __name__ == "__main__":

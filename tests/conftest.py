@@ -52,9 +52,7 @@ def pytest_collection_modifyitems(config, items):
                                     f"{', '.join(TIERS)}")
         item.add_marker(getattr(pytest.mark, tier))
     # The quick tiers first (a broken unit fails in seconds), the browser last; in it, the
-    # embed pages first: after the whole of test_browser.py, gradio's web component took 85 to
-    # 90 s to answer its first two clicks (the machine idle meanwhile; cause not found), and
-    # 19 s taken first.
+    # embed pages first (they are the quicker to fail).
     order = ("unit", "api", "slow", "browser")
     items.sort(key=lambda item: (order.index(_tier(item)),
                                  "test_embed.py" not in item.nodeid))

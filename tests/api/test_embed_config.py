@@ -37,3 +37,22 @@ def test_only_demo_pages_have_a_web_component_config(app_url):
     for path in ("/nothing/config", "/..%2Fetc/config", "/digits/config/x"):
         assert httpx.get(app_url + path).status_code == 404, path
     assert httpx.post(f"{app_url}/digits/config").status_code == 405
+
+
+def test_a_file_answers_alike_with_or_without_an_origin_as_caches_are_told(app_url):
+    """A blog post's page loads an example's picture twice: as an <img> (no Origin) and, when
+    the example is clicked, for the Sketchpad to draw on (with the blog's Origin, needing CORS
+    headers). Each answer says `Vary: Origin`, so a browser does not reuse the first for the
+    second (without it, the example did not load in a web component for up to a minute)."""
+    import re
+
+    import httpx
+
+    config = httpx.get(f"{app_url}/digits/config").text
+    url = re.search(r'"(http[^"]+/gradio_api/file=[^"]+\.png)"', config).group(1)
+    plain = httpx.get(url)
+    assert plain.status_code == 200 and "origin" in plain.headers["vary"].lower()
+    blog = httpx.get(url, headers={"Origin": "http://127.0.0.1:9"})
+    assert blog.headers["access-control-allow-origin"] == "http://127.0.0.1:9"
+    assert blog.headers["vary"].lower().count("origin") == 1  # said once, not twice
+    assert "origin" in httpx.get(f"{app_url}/config").headers["vary"].lower()
