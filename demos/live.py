@@ -43,6 +43,15 @@ def controls(prefix: str) -> Controls:
             gr.Button("Reset", size="sm", elem_id=f"{prefix}-reset"))
 
 
+# How a run's status (models/runner.py's) reads at the head of the line that says it.
+STATUS_WORDS = {"ready": "Ready", "training": "Training", "paused": "Paused", "done": "Done",
+                "capped": "Stopped at the time cap", "diverged": "Stopped: the loss diverged"}
+
+
+def status_word(status: str) -> str:
+    return STATUS_WORDS.get(status, status)
+
+
 def waiting_note(state: dict) -> str:
     """What a run waiting for a slot shows instead of its training."""
     place, slots = state["place"], state["slots"]

@@ -85,7 +85,6 @@ MODEL_NAMES = {"cnn": "The digit CNN", "mlp": "The 784-16-16-10 network"}
 SHOWN_IN_CELL = 40  # digits shown in a clicked cell (the API gives up to 100)
 
 
-
 def _checked(settings: dict) -> dict:
     try:
         checked = overfit.SETTINGS.check(settings)
@@ -132,10 +131,14 @@ def step_once(*args):
 
 
 def reset(*args):
+    """A fresh run, drawn beside the session's finished ones (Trainer.reset, with them known
+    before the one drawing)."""
     *values, run, compared = args
-    out = TRAINER.reset(run, _settings(values))
-    _compared[out[-1]] = list(compared)
-    return (*TRAINER.draw(out[-1], None), out[-1])
+    if isinstance(run, overfit.OverfitRun):
+        run.stop()
+    run = TRAINER.matching(None, _checked(_settings(values)))
+    _compared[run] = list(compared)
+    return (*frame(run), run)
 
 
 def settings_changed(*args):

@@ -9,7 +9,7 @@ import html
 
 import pandas as pd
 
-from demos import plots
+from demos import live, plots
 from models import evaluation
 
 TRAIN_COLOR, VAL_COLOR, GAP = "#60a5fa", "#f97316", "rgba(249, 115, 22, 0.18)"
@@ -87,9 +87,7 @@ def overfit_figure(state: dict, compared: list[dict] = ()) -> plots.PlotData:
 
 
 def overfit_status(state: dict) -> str:
-    words = {"ready": "Ready", "training": "Training", "paused": "Paused", "done": "Done",
-             "capped": "Stopped at the time cap", "diverged": "Stopped: the loss diverged"}
-    head = (f"**{words.get(state['status'], state['status'])}**, epoch {state['epoch']} of "
+    head = (f"**{live.status_word(state['status'])}**, epoch {state['epoch']} of "
             f"{state['target'] or '–'} ({state['n_train']:,} training digits, "
             f"{state['n_val']:,} validation digits).")
     if not state["epoch"]:

@@ -8,7 +8,7 @@ import html
 
 import numpy as np
 
-from demos import plots
+from demos import live, plots
 from models import transfer
 
 COLORS = {"feature_extraction": "#f97316", "fine_tune": "#a855f7", "scratch": "#60a5fa"}
@@ -55,9 +55,7 @@ def status(state: dict) -> str:
     how = (f"{n} drawings held out" if mode == "holdout"
            else f"leave-one-out: {state['folds']} folds, every drawing held out once")
     parts = [f"**{NAMES[m]}** {_pct(r['val_accuracy'])}" for m, r in state["methods"].items()]
-    words = {"ready": "Ready", "training": "Training", "paused": "Paused", "done": "Done",
-             "capped": "Stopped at the time cap", "diverged": "Stopped: the loss diverged"}
-    return (f"{words.get(state['status'], state['status'])}, step {state['step']} "
+    return (f"{live.status_word(state['status'])}, step {state['step']} "
             f"({how}). Validation accuracy: " + " · ".join(parts) + ".")
 
 
